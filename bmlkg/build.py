@@ -1,0 +1,101 @@
+"""The main job: load, check, reason, export, render — with per-stage timings for the summary and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .checks import CheckOptions, Report, run_checks
+from .constants import DEFAULT_OUT, HTML_DIR
+from .errors import ReasonerError
+from .graph import KnowledgeGraph, load
+
+
+@dataclass
+class BuildOptions:
+    source: Path | None = None
+    out: Path = DEFAULT_OUT
+    render: bool = True
+    fail_on: str = "ERROR"
+    check: CheckOptions = field(default_factory=CheckOptions)
+
+
+@dataclass
+class BuildResult:
+    kg: KnowledgeGraph
+    report: Report
+    stages: dict[str, float] = field(default_factory=dict)
+    written: list[Path] = field(default_factory=list)
+    html: list[Path] = field(default_factory=list)
+    inferred: int = 0
+    exported: bool = False
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.stages.values())
+
+
+def check(options: BuildOptions, progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Load and run the checks only (``bmlkg check``)."""
+    say = progress or (lambda _m: None)
+    stages: dict[str, float] = {}
+    t = time.monotonic()
+    say("loading sources")
+    kg = load(options.source)
+    stages["load"] = time.monotonic() - t
+    report = run_checks(kg, options.check, progress=say)
+    for kind, stage in (("shacl", "shacl"), ("qc", "qc"), ("reasoner", "reason")):
+        ran = [r.seconds for r in report.results if r.kind == kind]
+        if ran:
+            stages[stage] = sum(ran)
+    return BuildResult(kg=kg, report=report, stages=stages)
+
+
+def build(options: BuildOptions, progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Check, then (only when the checks pass at ``fail_on``) materialise inferences, export and render.
+
+    A reasoner that could not run raises :class:`ReasonerError`: nothing is exported then.
+    """
+    from .export import export
+    from .reasoning import materialise
+
+    say = progress or (lambda _m: None)
+    result = check(options, progress)
+    broken = [r for r in result.report.not_run if r.kind == "reasoner"]
+    if broken:
+        raise ReasonerError(broken[0].error or "reasoner did not run")
+    if result.report.failed(options.fail_on):
+        return result
+    if result.report.reasoner is not None:
+        result.inferred = materialise(result.kg, result.report.reasoner)
+    t = time.monotonic()
+    say("exporting RDF")
+    extra = _graph_format_files(result.kg)
+    result.written = export(result.kg, options.out, extra_files=extra, progress=say)
+    result.stages["export"] = time.monotonic() - t
+    result.exported = True
+    if options.render:
+        t = time.monotonic()
+        say("rendering HTML views")
+        result.html = _render(result.kg, Path(options.out) / HTML_DIR, say)
+        result.stages["render"] = time.monotonic() - t
+    return result
+
+
+def _graph_format_files(kg: KnowledgeGraph) -> dict:
+    """Graph-format exports (GraphML, CSV, KGX) when the views module provides them."""
+    try:
+        from .graphformats import graph_format_files
+    except ImportError:
+        return {}
+    return graph_format_files(kg)
+
+
+def _render(kg: KnowledgeGraph, folder: Path, say: Callable[[str], None]) -> list[Path]:
+    try:
+        from .views import render_standard
+    except ImportError:
+        return []
+    return render_standard(kg, folder, progress=say)

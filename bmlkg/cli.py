@@ -1,0 +1,176 @@
+"""The ``bmlkg`` command: the only place that parses argv, prints and sets exit codes.
+
+Exit codes: 0 ok, 1 findings or violations (report still written), 2 bad input or environment.
+Errors are one line on stderr (``bmlkg: error: …``); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+
+from .errors import BmlkgError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="bmlkg: knee bone marrow lesion / bone marrow oedema knowledge graph. "
+    "Exit codes: 0 ok, 1 findings or violations, 2 bad input or environment.",
+)
+_STATE = {"debug": False, "quiet": False}
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"bmlkg: error: {message}\n")
+
+
+def _progress(message: str) -> None:
+    if not _STATE["quiet"]:
+        sys.stderr.write(f"  … {message}\n")
+        sys.stderr.flush()
+
+
+def run(fn: Callable[[], int | None]) -> None:
+    """Call ``fn`` and turn its result or exception into the documented exit code."""
+    try:
+        code = fn() or 0
+    except BmlkgError as exc:
+        if _STATE["debug"]:
+            raise
+        _err(str(exc))
+        raise typer.Exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(130)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages on stderr."),
+) -> None:
+    _STATE["debug"] = debug
+    _STATE["quiet"] = quiet
+
+
+class FailOn(str, Enum):
+    ERROR = "ERROR"
+    WARN = "WARN"
+    INFO = "INFO"
+    none = "none"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    tsv = "tsv"
+    json = "json"
+
+
+SOURCE_OPT = typer.Option(None, "--source", help="Folder of ontology sources (default: the packaged ontology/).")
+
+
+def _check_options(no_reasoner: bool, memory: int, timeout: float):
+    from .checks import CheckOptions
+
+    return CheckOptions(reasoner=not no_reasoner, reasoner_memory_mb=memory, reasoner_timeout_s=timeout)
+
+
+def _write_report(report, fmt: ReportFormat, path: Optional[Path]) -> None:
+    from .fileio import atomic_write
+
+    text = {"table": report.to_table, "tsv": report.to_tsv, "json": report.to_json}[fmt.value]()
+    if path is not None:
+        atomic_write(path, text)
+    elif text.strip():
+        sys.stdout.write(text)
+
+
+@app.command()
+def check(
+    source: Optional[Path] = SOURCE_OPT,
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest level that fails the run."),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="Report format."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Write the report to this file."),
+    no_reasoner: bool = typer.Option(False, "--no-reasoner", help="Skip HermiT (SHACL and QC only)."),
+    reasoner_memory: int = typer.Option(2000, "--reasoner-memory", help="Java heap for HermiT, in MB."),
+    reasoner_timeout: float = typer.Option(300.0, "--reasoner-timeout", help="Seconds before HermiT is stopped."),
+) -> None:
+    """Run the checks only: SHACL shapes, QC queries and HermiT. Exit 1 on findings at --fail-on level."""
+
+    def go() -> int:
+        from .build import BuildOptions, check as run_check
+
+        opts = BuildOptions(source=source, check=_check_options(no_reasoner, reasoner_memory, reasoner_timeout))
+        result = run_check(opts, progress=_progress)
+        _write_report(result.report, fmt, report_path)
+        sys.stderr.write(result.report.verdict(fail_on.value) + "\n")
+        if result.report.not_run:
+            return 2 if any(r.kind == "reasoner" for r in result.report.not_run) else 1
+        return 1 if result.report.failed(fail_on.value) else 0
+
+    run(go)
+
+
+@app.command()
+def build(
+    source: Optional[Path] = SOURCE_OPT,
+    out: Path = typer.Option(Path("exports"), "--out", help="Output folder for exports and HTML views."),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="Lowest check level that stops the build."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Also write the check report (TSV) here."),
+    no_render: bool = typer.Option(False, "--no-render", help="Skip the HTML views."),
+    reasoner_memory: int = typer.Option(2000, "--reasoner-memory", help="Java heap for HermiT, in MB."),
+    reasoner_timeout: float = typer.Option(300.0, "--reasoner-timeout", help="Seconds before HermiT is stopped."),
+) -> None:
+    """Check, export every format and render the HTML views; print a summary and where the files are."""
+
+    def go() -> int:
+        from .build import BuildOptions, build as run_build
+
+        opts = BuildOptions(
+            source=source, out=out, render=not no_render, fail_on=fail_on.value,
+            check=_check_options(False, reasoner_memory, reasoner_timeout),
+        )
+        started = time.monotonic()
+        result = run_build(opts, progress=_progress)
+        if report_path is not None:
+            _write_report(result.report, ReportFormat.tsv, report_path)
+        counts = result.kg.counts()
+        print(f"bmlkg {result.kg.version()}  ({result.kg.version_iri()})")
+        print(
+            f"  {counts['triples']} triples · {counts['classes']} classes · {counts['individuals']} individuals · "
+            f"{counts['claims']} claims ({counts['statistics']} statistical) · {counts['sources']} sources "
+            f"({counts['dois']} with DOI)"
+        )
+        print(f"  {result.report.verdict(fail_on.value)}")
+        if not result.exported:
+            sys.stdout.write(result.report.to_table())
+            print("  nothing exported: fix the findings above (or see --fail-on)")
+            return 1
+        print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
+              f"{counts['derived_edges']} term edges derived from claims")
+        print(f"  exports ({len(result.written)} files) in {Path(out)}/")
+        for path in result.written:
+            print(f"    {path}")
+        if result.html:
+            print(f"  HTML views ({len(result.html)} files): open {Path(out) / 'html' / 'index.html'}")
+        timing = " · ".join(f"{k} {v:.2f}s" for k, v in result.stages.items())
+        print(f"  done in {time.monotonic() - started:.1f}s ({timing})")
+        return 0
+
+    run(go)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Deterministic RDF exports: one writer per format, and one format table the CLI and tests iterate.
+
+Same input, byte-identical output, in any process and under any hash seed: blank nodes are relabelled
+canonically (rdflib's ``to_canonical_graph``), triples are sorted, and each format is written from that
+sorted list by pyoxigraph (or, for JSON-LD, by a small writer with sorted keys and an inline context).
+All files of one export are staged and moved into place together (see :mod:`bmlkg.fileio`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pyoxigraph as ox
+
+from .constants import EXPORT_STEM, JSONLD_CONTEXT, MANIFEST, MAPPINGS_SUFFIX
+from .fileio import StagedWrites, folder_lock
+from .graph import KnowledgeGraph
+from .vocab import PREFIXES, curie
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def canonical_triples(kg: KnowledgeGraph) -> list[ox.Triple]:
+    """The graph's triples with canonical blank-node labels, sorted by their N-Triples form."""
+    from rdflib.compare import to_canonical_graph
+
+    canon = to_canonical_graph(kg.rdflib_graph())
+    lines = sorted(set(canon.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()))
+    data = "\n".join(line for line in lines if line.strip()) + "\n"
+    return [q.triple for q in ox.parse(data.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+
+
+def graph_sha256(triples: list[ox.Triple]) -> str:
+    """Fingerprint of a graph: SHA-256 of its sorted canonical N-Triples."""
+    return hashlib.sha256(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)).hexdigest()
+
+
+def _turtle(triples: list[ox.Triple]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
+def _rdfxml(triples: list[ox.Triple]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+
+
+def _ntriples(triples: list[ox.Triple]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+
+
+def jsonld_context() -> dict:
+    """The JSON-LD context: the project prefix map, nothing remote."""
+    return {"@context": {p: ns for p, ns in sorted(PREFIXES.items())}}
+
+
+def _jsonld_term(term) -> dict | str:
+    if isinstance(term, ox.NamedNode):
+        return {"@id": curie(term.value)}
+    if isinstance(term, ox.BlankNode):
+        return {"@id": f"_:{term.value}"}
+    value: dict = {"@value": term.value}
+    if term.language:
+        value["@language"] = term.language
+    elif term.datatype.value != XSD_STRING:
+        value["@type"] = curie(term.datatype.value)
+    return value
+
+
+def _jsonld(triples: list[ox.Triple]) -> bytes:
+    """Compact-IRI JSON-LD with the context inline (readable offline by any JSON-LD 1.1 processor)."""
+    nodes: dict[str, dict] = {}
+    for t in triples:
+        sid = curie(t.subject.value) if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
+        node = nodes.setdefault(sid, {"@id": sid})
+        if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" and isinstance(
+            t.object, (ox.NamedNode,)
+        ):
+            node.setdefault("@type", []).append(curie(t.object.value))
+        else:
+            node.setdefault(curie(t.predicate.value), []).append(_jsonld_term(t.object))
+    graph = []
+    for sid in sorted(nodes):
+        node = nodes[sid]
+        for key, values in node.items():
+            if isinstance(values, list):
+                values.sort(key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        graph.append(node)
+    doc = {**jsonld_context(), "@graph": graph}
+    return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: file name, media type, what reads it, and the writer."""
+
+    name: str
+    filename: str
+    media_type: str
+    rdflib_format: str | None
+    description: str
+    writer: Callable[[list[ox.Triple]], bytes]
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("turtle", f"{EXPORT_STEM}.ttl", "text/turtle", "turtle",
+           "Turtle, with the project prefixes; the most readable full release", _turtle),
+    Format("rdfxml", f"{EXPORT_STEM}.owl", "application/rdf+xml", "xml",
+           "RDF/XML (OWL), for Protégé, OWL API and ROBOT", _rdfxml),
+    Format("jsonld", f"{EXPORT_STEM}.jsonld", "application/ld+json", "json-ld",
+           f"JSON-LD 1.1 with the context inline (the same context is in {JSONLD_CONTEXT})", _jsonld),
+    Format("ntriples", f"{EXPORT_STEM}.nt", "application/n-triples", "nt",
+           "N-Triples, one triple a line, sorted: diff-friendly and streamable", _ntriples),
+)
+
+
+def readme_text(kg: KnowledgeGraph, extra: list[tuple[str, str, str]]) -> str:
+    counts = kg.counts()
+    rows = [(f.filename, f.media_type, f.description) for f in FORMATS]
+    rows += [
+        (JSONLD_CONTEXT, "application/ld+json", "the JSON-LD context (prefix map) of bmlkg.jsonld, for reuse"),
+        (f"{EXPORT_STEM}{MAPPINGS_SUFFIX}", "text/tab-separated-values",
+         "SSSOM mapping table: cross-references to MONDO, HP, UBERON, CL, GO, ChEBI, NCIT, STATO, OBI"),
+        (MANIFEST, "application/json", "release manifest: SHA-256, size and triple count of every file, versionIRI"),
+    ]
+    rows += extra
+    table = "\n".join(f"| `{name}` | {media} | {what} |" for name, media, what in rows)
+    return f"""# bmlkg exports
+
+Generated by `bmlkg build` from the sources in `ontology/`; never edit these files by hand. They are
+deterministic (the same sources give byte-identical files) and committed; a test fails when they are stale.
+
+- Ontology IRI: `https://w3id.org/bmlkg/bmlkg.owl`
+- Version IRI: `{kg.version_iri()}` (version {kg.version()})
+- Licence: CC BY 4.0 (`https://creativecommons.org/licenses/by/4.0/`)
+- Content: {counts['triples']} triples, {counts['classes']} classes, {counts['claims']} claims,
+  {counts['sources']} sources. The exports are the reasoned release: HermiT's inferred subclass links and the
+  term edges derived from supporting claims are included.
+
+| file | media type | what it is |
+|---|---|---|
+{table}
+
+`html/` (not committed) holds the interactive teaching views and the ontology documentation that
+`bmlkg build` renders; open `html/index.html` in a browser, no network needed.
+"""
+
+
+def export(kg: KnowledgeGraph, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
+           progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write every RDF format, the context, mappings, README and MANIFEST into ``out_dir`` atomically.
+
+    ``extra_files`` maps a relative file name to (bytes, media type, description), for writers defined in
+    other modules (graph formats). Returns the paths written.
+    """
+    out = Path(out_dir)
+    say = progress or (lambda _msg: None)
+    say("canonicalising blank nodes and sorting triples")
+    triples = canonical_triples(kg)
+    contents: dict[str, bytes] = {}
+    for fmt in FORMATS:
+        say(f"writing {fmt.filename}")
+        contents[fmt.filename] = fmt.writer(triples)
+    contents[JSONLD_CONTEXT] = (json.dumps(jsonld_context(), indent=1, sort_keys=True) + "\n").encode("utf-8")
+    mapping_files = [f.path for f in kg.files if f.path.name.endswith(MAPPINGS_SUFFIX)]
+    if mapping_files:
+        contents[f"{EXPORT_STEM}{MAPPINGS_SUFFIX}"] = b"".join(p.read_bytes() for p in mapping_files)
+    extra_rows = []
+    for name, (data, media, what) in sorted((extra_files or {}).items()):
+        contents[name] = data
+        extra_rows.append((name, media, what))
+    contents["README.md"] = readme_text(kg, extra_rows).encode("utf-8")
+    manifest = {
+        "ontology": "https://w3id.org/bmlkg/bmlkg.owl",
+        "versionIRI": kg.version_iri(),
+        "version": kg.version(),
+        "graph_sha256": graph_sha256(triples),
+        "triples": len(triples),
+        "files": {
+            name: {
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+                **({"triples": len(triples)} if any(f.filename == name for f in FORMATS) else {}),
+            }
+            for name, data in sorted(contents.items())
+        },
+    }
+    contents[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    with folder_lock(out), StagedWrites() as staged:
+        for name, data in contents.items():
+            staged.add(out / name, data)
+        written = staged.commit()
+    return written

@@ -1,0 +1,172 @@
+"""OWL reasoning with HermiT through owlready2: the only module that imports owlready2.
+
+The graph goes to owlready2 as N-Triples (owlready2 reads no Turtle) in a fresh ``World``; HermiT checks
+consistency, lists unsatisfiable classes and infers subclass links. Every failure becomes a
+:class:`~bmlkg.errors.ReasonerError` whose message names the problem (no Java, out of memory, timeout,
+inconsistent ontology) instead of owlready2's empty one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .errors import ReasonerError
+from .graph import KnowledgeGraph
+
+RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
+OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
+DEFAULT_MEMORY_MB = 2000
+DEFAULT_TIMEOUT_S = 300.0
+
+
+@dataclass
+class ReasonerResult:
+    """What HermiT concluded."""
+
+    consistent: bool
+    unsatisfiable: list[str] = field(default_factory=list)
+    inferred_subclass: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def java_path() -> str | None:
+    """The java executable owlready2 will use, or None."""
+    import owlready2
+
+    configured = getattr(owlready2, "JAVA_EXE", None) or "java"
+    return shutil.which(configured) or (configured if os.path.isfile(configured) else None)
+
+
+def _asserted_subclass(kg: KnowledgeGraph) -> set[tuple[str, str]]:
+    rows = kg.select(
+        f"SELECT ?a ?b WHERE {{ ?a <{RDFS_SUBCLASS}> ?b FILTER(isIRI(?a) && isIRI(?b)) }}"
+    )
+    return {(r["a"], r["b"]) for r in rows}
+
+
+def reason(kg: KnowledgeGraph, memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: float = DEFAULT_TIMEOUT_S) -> ReasonerResult:
+    """Run HermiT over the graph. Raises ReasonerError when HermiT cannot run or the ontology is inconsistent."""
+    import time
+
+    import owlready2
+    from owlready2.base import OwlReadyInconsistentOntologyError
+
+    if java_path() is None:
+        raise ReasonerError(
+            "HermiT needs Java, and no 'java' executable was found on PATH "
+            "(install a Java runtime, e.g. apt-get install default-jre-headless)"
+        )
+    started = time.monotonic()
+    data = ox.serialize(kg.triples, format=ox.RdfFormat.N_TRIPLES)
+    world = owlready2.World()
+    try:
+        onto = world.get_ontology("https://w3id.org/bmlkg/bmlkg.owl")
+        onto.load(fileobj=io.BytesIO(data), format="ntriples")
+    except Exception as exc:  # owlready2 raises plain exceptions for unreadable input
+        raise ReasonerError(f"owlready2 could not read the ontology: {exc}") from exc
+
+    previous_memory = owlready2.reasoning.JAVA_MEMORY
+    owlready2.reasoning.JAVA_MEMORY = int(memory_mb)
+    timer = _Killer(timeout_s)
+    try:
+        timer.start()
+        with onto:
+            owlready2.sync_reasoner_hermit(
+                world, infer_property_values=False, debug=0, keep_tmp_file=False
+            )
+    except OwlReadyInconsistentOntologyError:
+        return ReasonerResult(consistent=False, seconds=time.monotonic() - started)
+    except Exception as exc:
+        if timer.fired:
+            raise ReasonerError(f"HermiT did not finish within {timeout_s:g} s (raise --reasoner-timeout)") from None
+        text = str(exc)
+        if "OutOfMemoryError" in text or "Java heap space" in text or "Could not reserve" in text or \
+                "Invalid maximum heap size" in text or "Too small maximum heap" in text:
+            raise ReasonerError(
+                f"HermiT ran out of Java memory with -Xmx{memory_mb}M (raise --reasoner-memory)"
+            ) from None
+        if isinstance(exc, (FileNotFoundError, PermissionError)):
+            raise ReasonerError(f"could not start Java for HermiT: {exc}") from None
+        first = next((line for line in text.splitlines() if line.strip()), type(exc).__name__)
+        raise ReasonerError(f"HermiT failed: {first[:300]}") from None
+    finally:
+        timer.cancel()
+        owlready2.reasoning.JAVA_MEMORY = previous_memory
+
+    unsat = sorted(
+        c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING
+    )
+    asserted = _asserted_subclass(kg)
+    inferred: set[tuple[str, str]] = set()
+    for cls in onto.classes():
+        for parent in cls.is_a:
+            iri = getattr(parent, "iri", None)
+            if iri and iri not in (OWL_THING,) and (cls.iri, iri) not in asserted and cls.iri != iri:
+                inferred.add((cls.iri, iri))
+    world.close()
+    return ReasonerResult(
+        consistent=True,
+        unsatisfiable=unsat,
+        inferred_subclass=sorted(inferred),
+        seconds=time.monotonic() - started,
+    )
+
+
+def materialise(kg: KnowledgeGraph, result: ReasonerResult) -> int:
+    """Add HermiT's inferred subclass links to the graph (the ODK habit: release files are reasoned)."""
+    sub = ox.NamedNode(RDFS_SUBCLASS)
+    return kg.add_triples(
+        ox.Triple(ox.NamedNode(a), sub, ox.NamedNode(b)) for a, b in result.inferred_subclass
+    )
+
+
+class _Killer:
+    """Kill owlready2's Java child process when the timeout passes (owlready2 has no timeout of its own)."""
+
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        if self.timeout_s and self.timeout_s > 0:
+            self._timer = threading.Timer(self.timeout_s, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        try:
+            import psutil  # optional
+        except ImportError:
+            psutil = None
+        me = os.getpid()
+        if psutil is not None:
+            for child in psutil.Process(me).children(recursive=True):
+                child.kill()
+            return
+        # Fallback without psutil: kill java children of this process found through /proc.
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == me:
+                    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                        if b"java" in handle.read():
+                            os.kill(int(pid), 9)
+            except (OSError, IndexError, ValueError):
+                continue
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
