@@ -269,6 +269,34 @@ class KnowledgeGraph:
             index[key].sort(key=lambda e: (e[1] != "label", e[1] != "hasExactSynonym", e[0]))
         return index
 
+    def resolve(self, text: str, parameter: str = "term") -> Term:
+        """Resolve typed text (a label, synonym, CURIE or IRI) to one term of the graph.
+
+        Matching is case-, whitespace- and British/American-spelling-insensitive. Unknown text raises
+        :class:`InputError` naming the closest known labels and synonyms.
+        """
+        import difflib
+
+        raw = str(text).strip()
+        if not raw:
+            raise InputError(f"{parameter}: empty value")
+        labels = self.labels()
+        if raw.startswith(("http://", "https://")) or re.fullmatch(r"[A-Za-z][\w.-]*:[\w.-]+", raw):
+            try:
+                iri = expand(raw)
+            except ValueError:
+                iri = None
+            if iri and iri in labels:
+                return Term(iri, labels[iri], raw)
+        index = self.name_index()
+        key = normalise(raw)
+        if key in index:
+            iri = index[key][0][0]
+            return Term(iri, labels.get(iri, _local_name(iri)), raw)
+        close = difflib.get_close_matches(key, list(index), n=5, cutoff=0.6)
+        hint = "; did you mean: " + ", ".join(repr(c) for c in close) if close else ""
+        raise InputError(f"{parameter}: unknown term {raw!r}{hint}")
+
     def rdflib_graph(self):
         """The same triples as an rdflib Graph (lexical forms kept), built once and cached."""
         if self._rdflib is None:
