@@ -231,6 +231,31 @@ def run_reasoner(kg: KnowledgeGraph, memory_mb: int, timeout_s: float) -> tuple[
     return result, outcome
 
 
+def run_release_check(kg: KnowledgeGraph, manifest_path: Path) -> CheckResult:
+    """Compare with a released MANIFEST.json: a changed graph under an unchanged version is an error."""
+    from .export import canonical_triples, graph_sha256
+
+    start = time.monotonic()
+    result = CheckResult("release-version", "release", "ERROR")
+    try:
+        released = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+        old_version, old_hash = released["versionIRI"], released["graph_sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        result.error = f"{manifest_path}: not a readable bmlkg MANIFEST.json ({exc})"
+        return result
+    new_hash = graph_sha256(canonical_triples(kg))
+    version = kg.version_iri()
+    if version == old_version and new_hash != old_hash:
+        result.findings.append(Finding(
+            "release-version", "ERROR", "https://w3id.org/bmlkg/bmlkg.owl",
+            "http://www.w3.org/2002/07/owl#versionIRI", version or "",
+            f"the graph changed since the release in {manifest_path} but the versionIRI did not: "
+            "bump owl:versionInfo and owl:versionIRI in ontology/bmlkg.ttl",
+        ))
+    result.seconds = time.monotonic() - start
+    return result
+
+
 @dataclass
 class CheckOptions:
     """Options for :func:`run_checks` (a small dataclass rather than a dozen keyword arguments)."""
@@ -242,6 +267,7 @@ class CheckOptions:
     reasoner_timeout_s: float = 300.0
     qc_folder: Path | None = None
     shapes_path: Path | None = None
+    against_manifest: Path | None = None
 
 
 def run_checks(kg: KnowledgeGraph, options: CheckOptions | None = None,
@@ -256,6 +282,9 @@ def run_checks(kg: KnowledgeGraph, options: CheckOptions | None = None,
     if opts.qc:
         say("QC queries")
         report.results.extend(run_qc(kg, opts.qc_folder))
+    if opts.against_manifest is not None:
+        say(f"release check against {opts.against_manifest}")
+        report.results.append(run_release_check(kg, opts.against_manifest))
     if opts.reasoner:
         say("OWL reasoning (HermiT)")
         result, outcome = run_reasoner(kg, opts.reasoner_memory_mb, opts.reasoner_timeout_s)

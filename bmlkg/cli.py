@@ -18,6 +18,7 @@ from .errors import BmlkgError
 
 app = typer.Typer(
     add_completion=False,
+    rich_markup_mode=None,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="bmlkg: knee bone marrow lesion / bone marrow oedema knowledge graph. "
@@ -76,10 +77,11 @@ class ReportFormat(str, Enum):
 SOURCE_OPT = typer.Option(None, "--source", help="Folder of ontology sources (default: the packaged ontology/).")
 
 
-def _check_options(no_reasoner: bool, memory: int, timeout: float):
+def _check_options(no_reasoner: bool, memory: int, timeout: float, against: Optional[Path] = None):
     from .checks import CheckOptions
 
-    return CheckOptions(reasoner=not no_reasoner, reasoner_memory_mb=memory, reasoner_timeout_s=timeout)
+    return CheckOptions(reasoner=not no_reasoner, reasoner_memory_mb=memory, reasoner_timeout_s=timeout,
+                        against_manifest=against)
 
 
 def _write_report(report, fmt: ReportFormat, path: Optional[Path]) -> None:
@@ -101,18 +103,21 @@ def check(
     no_reasoner: bool = typer.Option(False, "--no-reasoner", help="Skip HermiT (SHACL and QC only)."),
     reasoner_memory: int = typer.Option(2000, "--reasoner-memory", help="Java heap for HermiT, in MB."),
     reasoner_timeout: float = typer.Option(300.0, "--reasoner-timeout", help="Seconds before HermiT is stopped."),
+    against: Optional[Path] = typer.Option(None, "--against", help="A released MANIFEST.json: fail if the graph "
+                                           "changed but the version did not."),
 ) -> None:
     """Run the checks only: SHACL shapes, QC queries and HermiT. Exit 1 on findings at --fail-on level."""
 
     def go() -> int:
         from .build import BuildOptions, check as run_check
 
-        opts = BuildOptions(source=source, check=_check_options(no_reasoner, reasoner_memory, reasoner_timeout))
+        opts = BuildOptions(source=source,
+                            check=_check_options(no_reasoner, reasoner_memory, reasoner_timeout, against))
         result = run_check(opts, progress=_progress)
         _write_report(result.report, fmt, report_path)
         sys.stderr.write(result.report.verdict(fail_on.value) + "\n")
         if result.report.not_run:
-            return 2 if any(r.kind == "reasoner" for r in result.report.not_run) else 1
+            return 2
         return 1 if result.report.failed(fail_on.value) else 0
 
     run(go)
@@ -163,6 +168,25 @@ def build(
         timing = " · ".join(f"{k} {v:.2f}s" for k, v in result.stages.items())
         print(f"  done in {time.monotonic() - started:.1f}s ({timing})")
         return 0
+
+    run(go)
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Path = typer.Argument(..., help="Old build: an export file (.ttl/.nt/.owl/.jsonld) or a source folder."),
+    new: Path = typer.Argument(..., help="New build, same kinds as OLD."),
+) -> None:
+    """Statements added (+) and removed (-) between two builds. Exit 0 when equal, 1 when they differ."""
+
+    def go() -> int:
+        from .diff import diff
+
+        result = diff(old, new)
+        for line in result.lines():
+            print(line)
+        sys.stderr.write(result.summary() + "\n")
+        return 0 if result.same else 1
 
     run(go)
 
