@@ -269,6 +269,19 @@ class KnowledgeGraph:
             index[key].sort(key=lambda e: (e[1] != "label", e[1] != "hasExactSynonym", e[0]))
         return index
 
+    # -- capabilities (thin delegations; the work lives in the capability modules) -------------
+    def check(self, options=None):
+        """Run SHACL, QC queries and HermiT; returns a :class:`bmlkg.checks.Report`."""
+        from .checks import run_checks
+
+        return run_checks(self, options)
+
+    def export(self, out_dir: Path | str) -> list[Path]:
+        """Write the RDF exports (all formats, context, mappings, README, MANIFEST) atomically."""
+        from .export import export
+
+        return export(self, out_dir)
+
     def resolve(self, text: str, parameter: str = "term") -> Term:
         """Resolve typed text (a label, synonym, CURIE or IRI) to one term of the graph.
 
