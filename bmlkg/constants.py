@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 VERSION = "0.1.0"
 
 
 def _package_dir(package: str, repo_fallback: str) -> Path:
-    """Folder of a data package (``bmlkg.ontology``, ``bmlkg.queries``) in a wheel or a checkout."""
-    try:
-        path = Path(str(resources.files(package)))
-        if path.is_dir():
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / repo_fallback
+    """Folder of a data package (``bmlkg.ontology``, ``bmlkg.queries``) in a wheel or a checkout.
+
+    Found by path, never by import: ``bmlkg.queries`` is also the name of the query-library module
+    (``bmlkg/queries.py``), so importing the data package would import that module instead.
+    """
+    here = Path(__file__).resolve().parent
+    inside = here / package.split(".", 1)[1].replace(".", "/")  # the wheel: bmlkg/ontology, bmlkg/queries
+    if inside.is_dir():
+        return inside
+    return here.parent / repo_fallback  # a checkout: ontology/, queries/ beside the package
 
 
 #: The packaged ontology sources (``ontology/`` in the repository, ``bmlkg/ontology`` in the wheel).
