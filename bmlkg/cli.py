@@ -191,6 +191,126 @@ def diff_cmd(
     run(go)
 
 
+# -- the SPARQL library (bmlkg/queries.py, bmlkg/endpoint.py) ---------------------------------------
+ENGINE_OPT = typer.Option(None, "--engine", help="Embedded engine: oxigraph (default) or rdflib.")
+ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Run on a SPARQL 1.1 endpoint (its query URL) instead.")
+TIMEOUT_OPT = typer.Option(60.0, "--timeout", help="Seconds before the query is stopped.")
+RESULT_FORMAT_OPT = typer.Option("table", "--format", help="table, csv, tsv or json (W3C SPARQL results JSON).")
+
+
+def _choice(option: str, value: str, valid) -> str:
+    from .errors import InputError
+
+    if value not in valid:
+        raise InputError(f"{option}: unknown value {value!r}; valid values: {', '.join(valid)}")
+    return value
+
+
+def _parse_params(pairs: List[str]) -> dict:
+    from .errors import InputError
+
+    params: dict = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--param {pair!r}: expected NAME=VALUE")
+        params.setdefault(name.strip(), []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in params.items()}
+
+
+@app.command("queries")
+def queries_cmd(
+    tag: Optional[str] = typer.Option(None, "--tag", help="Only queries with this tag (e.g. cq, imaging, qc)."),
+    fmt: str = typer.Option("table", "--format", help="table, json or markdown (the README catalogue table)."),
+) -> None:
+    """List the SPARQL query library: each query's name, question, tags and parameters."""
+
+    def go() -> int:
+        import json
+
+        from .queries import LIST_FORMATS, catalogue, catalogue_markdown, catalogue_table, with_tag
+
+        _choice("--format", fmt, LIST_FORMATS)
+        chosen = with_tag(catalogue(), tag)
+        if fmt == "json":
+            sys.stdout.write(json.dumps([q.as_dict() for q in chosen], indent=2, ensure_ascii=False) + "\n")
+        elif fmt == "markdown":
+            sys.stdout.write(catalogue_markdown(chosen))
+        else:
+            sys.stdout.write(catalogue_table(chosen))
+        return 0
+
+    run(go)
+
+
+@app.command("query")
+def query_cmd(
+    name: str = typer.Argument(..., help="Query name (see `bmlkg queries`)."),
+    param: List[str] = typer.Option([], "--param", "-p", help="NAME=VALUE; repeat for more values or parameters."),
+    fmt: str = RESULT_FORMAT_OPT,
+    engine: Optional[str] = ENGINE_OPT,
+    endpoint: Optional[str] = ENDPOINT_OPT,
+    timeout: float = TIMEOUT_OPT,
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """Run a library query with its parameters bound; results ordered, labels beside IRIs."""
+
+    def go() -> int:
+        from .graph import load
+        from .queries import ENGINES, FORMATS, get_query, run as run_query
+
+        _choice("--format", fmt, FORMATS)
+        if engine is not None:
+            _choice("--engine", engine, ENGINES)
+        query = get_query(name)
+        params = _parse_params(param)
+        needs_graph = not endpoint or any(p.type == "label" for p in query.params)
+        kg = load(source) if needs_graph else None
+        result = run_query(kg, name, params, engine=engine, endpoint=endpoint, timeout=timeout)
+        sys.stdout.write(result.serialise(fmt))
+        return 0
+
+    run(go)
+
+
+@app.command("sparql")
+def sparql_cmd(
+    file: str = typer.Argument(..., help="A file holding one SPARQL query, or - for standard input."),
+    fmt: str = RESULT_FORMAT_OPT,
+    engine: Optional[str] = ENGINE_OPT,
+    endpoint: Optional[str] = ENDPOINT_OPT,
+    timeout: float = TIMEOUT_OPT,
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """Run your own read-only SPARQL query (updates, SERVICE and FROM are refused before it runs)."""
+
+    def go() -> int:
+        from .errors import InputError
+        from .graph import load
+        from .queries import ENGINES, FORMATS, run_sparql
+        from .sparqltext import check_read_only
+
+        _choice("--format", fmt, FORMATS)
+        if engine is not None:
+            _choice("--engine", engine, ENGINES)
+        if file == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                text = Path(file).read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise InputError(f"{file}: no such file") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"{file}: cannot read: {exc}") from None
+        check_read_only(text)  # refuse before loading anything
+        kg = None if endpoint else load(source)
+        result = run_sparql(kg, text, engine=engine, endpoint=endpoint, timeout=timeout)
+        sys.stdout.write(result.serialise(fmt))
+        return 0
+
+    run(go)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

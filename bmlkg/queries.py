@@ -1,0 +1,421 @@
+"""The SPARQL query library: discover the ``.rq`` files, bind parameters safely, run them on an engine.
+
+>>> import bmlkg
+>>> kg = bmlkg.load()
+>>> rows = kg.query("cq-mri-signal", finding="bone marrow lesion")
+>>> sorted({r["sequenceLabel"] for r in rows})[:2]
+['T1-weighted sequence', 'fat-suppressed T2-weighted sequence']
+
+Engines: ``oxigraph`` (default; the graph's in-memory store), ``rdflib`` (the same triples in an rdflib
+Graph), or any SPARQL 1.1 endpoint (``endpoint=URL``, see :mod:`bmlkg.endpoint`). The same query text runs
+on each.
+
+Parameters are declared in each file's header (``#+ param: name (type) … — example: …``) and bound as
+data: every value is first turned into a validated RDF term (a label is resolved to its term's IRI
+through labels and synonyms, a number must parse as one, an IRI must be a valid IRI), then written into
+the query's own ``VALUES ?name { … }`` block, which holds the example so the file also runs as it stands
+in any SPARQL tool. Nothing a user types is ever spliced into SPARQL syntax. User-written queries (:func:`run_sparql`) are checked read-only before evaluation.
+
+With ``timeout`` set, an embedded query runs in a forked worker process that is killed at the deadline
+(:class:`bmlkg.QueryTimeout`); the caller's graph is untouched and the next query runs normally.
+"""
+
+from __future__ import annotations
+
+import difflib
+import multiprocessing
+import os
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import pyoxigraph as ox
+
+from .catalog import Param, QueryFile, discover
+from .constants import QC_QUERIES_DIR, QUERIES_DIR
+from .errors import BmlkgError, InputError, QueryError, QueryTimeout
+from .results import Cell, Result
+from .sparqltext import bind_values, check_read_only
+from .vocab import expand
+
+ENGINES = ("oxigraph", "rdflib")
+FORMATS = ("table", "csv", "tsv", "json")
+LIST_FORMATS = ("table", "json", "markdown")
+#: Keyword arguments of :func:`query_rows` / ``KnowledgeGraph.query``; no query parameter may use them.
+RESERVED = ("engine", "endpoint", "timeout")
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_DOI = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+README_START = "<!-- queries:start -->"
+README_END = "<!-- queries:end -->"
+
+
+# -- the catalogue ---------------------------------------------------------------------------------
+def catalogue(folder: Path | None = None) -> list[QueryFile]:
+    """Every library query: ``queries/*.rq`` and the QC checks in ``queries/qc/``, sorted by name."""
+    if folder is not None:
+        folders = [Path(folder)]
+    else:
+        folders = [QUERIES_DIR, QC_QUERIES_DIR]
+    found: dict[str, QueryFile] = {}
+    for place in folders:
+        for query in discover(place):
+            if query.name in found:
+                raise InputError(f"{query.path}: query name {query.name!r} is also used by {found[query.name].path}")
+            found[query.name] = query
+    return [found[name] for name in sorted(found)]
+
+
+def tags(queries: Iterable[QueryFile]) -> list[str]:
+    return sorted({t for q in queries for t in q.tags})
+
+
+def with_tag(queries: list[QueryFile], tag: str | None) -> list[QueryFile]:
+    if not tag:
+        return queries
+    known = tags(queries)
+    if tag not in known:
+        raise InputError(f"unknown tag {tag!r}; valid tags: {', '.join(known)}")
+    return [q for q in queries if tag in q.tags]
+
+
+def get_query(name: str, folder: Path | None = None) -> QueryFile:
+    """The library query called ``name``; an unknown name is an InputError listing the valid ones."""
+    queries = {q.name: q for q in catalogue(folder)}
+    if name in queries:
+        return queries[name]
+    close = difflib.get_close_matches(name, list(queries), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise InputError(f"unknown query {name!r}; {hint}valid queries: {', '.join(queries)}")
+
+
+def catalogue_markdown(queries: Iterable[QueryFile]) -> str:
+    """The catalogue as a Markdown table (query, question, parameters), generated from the headers."""
+    lines = ["| query | question | parameters |", "|---|---|---|"]
+    for q in queries:
+        params = "<br>".join(
+            f"`{p.name}` ({_param_kind(p)}), e.g. `{p.example}`" if p.example else f"`{p.name}` ({_param_kind(p)})"
+            for p in q.params
+        ) or "none"
+        lines.append(f"| `{q.name}` | {_md(q.summary)} | {_md(params)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _param_kind(p: Param) -> str:
+    extra = [x for x, flag in (("repeatable", p.repeatable), ("optional", p.optional)) if flag]
+    return ", ".join([p.type.upper() if p.type == "iri" else p.type] + extra)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def catalogue_table(queries: Iterable[QueryFile]) -> str:
+    rows = [(q.name, ", ".join(q.tags), q.summary) for q in queries]
+    width = max([len("query")] + [len(r[0]) for r in rows])
+    tag_width = max([len("tags")] + [len(r[1]) for r in rows])
+    out = [f"{'query'.ljust(width)}  {'tags'.ljust(tag_width)}  question", f"{'-' * width}  {'-' * tag_width}  --------"]
+    out += [f"{n.ljust(width)}  {t.ljust(tag_width)}  {s}" for n, t, s in rows]
+    return "\n".join(out) + f"\n({len(rows)} queries)\n"
+
+
+# -- parameters ------------------------------------------------------------------------------------
+def example_params(query: QueryFile) -> dict[str, object]:
+    """The example value of each parameter (repeatable ones split on ``;``)."""
+    out: dict[str, object] = {}
+    for p in query.params:
+        if p.example is None:
+            continue
+        out[p.name] = [v.strip() for v in p.example.split(";") if v.strip()] if p.repeatable else p.example
+    return out
+
+
+def bind(kg, query: QueryFile, params: Mapping[str, object] | None) -> str:
+    """The query text with every parameter's ``VALUES ?name { … }`` block holding validated RDF terms.
+
+    An optional parameter left out binds ``UNDEF``; a required one left out is an InputError.
+    """
+    params = dict(params or {})
+    declared = {p.name: p for p in query.params}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        valid = ", ".join(f"{p.name} ({p.type})" for p in query.params) or "none"
+        raise InputError(f"{query.name}: unknown parameter {unknown[0]!r}; valid parameters: {valid}")
+    text = query.text
+    for p in query.params:
+        value = params.get(p.name)
+        if value is None or (isinstance(value, str) and not value.strip() and p.optional):
+            if not p.optional:
+                example = f" (e.g. --param {p.name}={p.example!r})" if p.example else ""
+                raise InputError(f"{query.name}: missing parameter {p.name} ({p.type}){example}")
+            text = bind_values(text, p.name, None)
+            continue
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        if not values:
+            raise InputError(f"{query.name}: parameter {p.name} has no value")
+        if len(values) > 1 and not p.repeatable:
+            raise InputError(f"{query.name}: parameter {p.name} takes one value, got {len(values)}")
+        terms = [to_term(kg, p, v) for v in values]
+        text = bind_values(text, p.name, [str(t) for t in terms])
+    return text
+
+
+def to_term(kg, param: Param, value) -> ox.NamedNode | ox.Literal:
+    """Turn one typed-in value into a validated RDF term, or raise InputError naming the parameter."""
+    where = f"parameter {param.name} ({param.type})"
+    if param.type == "number":
+        return _number(value, where)
+    text = str(value).strip()
+    if not text:
+        raise InputError(f"{where}: empty value")
+    if param.type == "label":
+        return ox.NamedNode(resolve_label(kg, text, where))
+    if param.type == "iri":
+        return _iri(text, where)
+    return ox.Literal(text)
+
+
+def resolve_label(kg, text: str, where: str) -> str:
+    """The IRI of the term whose label or synonym is ``text`` (case-, spacing- and spelling-insensitive).
+
+    Unknown text is an InputError listing the closest known labels and synonyms.
+    """
+    if kg is None:
+        raise InputError(f"{where}: labels need the loaded graph to resolve them")
+    try:
+        return kg.resolve(text, parameter=where).iri
+    except InputError:
+        from .graph import normalise
+
+        index = kg.name_index()
+        close = []
+        for key in difflib.get_close_matches(normalise(text), list(index), n=12, cutoff=0.0):
+            label = kg.label(index[key][0][0])
+            if label not in close:
+                close.append(label)
+        hint = f"; closest known labels: {', '.join(repr(c) for c in close[:5])}" if close else ""
+        raise InputError(f"{where}: unknown label {text!r}{hint}") from None
+
+
+def _number(value, where: str) -> ox.Literal:
+    if isinstance(value, bool):
+        raise InputError(f"{where}: {value!r} is not a number")
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=XSD_INTEGER)
+    if isinstance(value, (float, Decimal)):
+        value = format(Decimal(str(value)), "f")
+    text = str(value).strip()
+    if not _NUMBER.match(text):
+        raise InputError(f"{where}: {text!r} is not a number")
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"{where}: {text!r} is not a number") from None
+    if "." in text:
+        return ox.Literal(text, datatype=XSD_DECIMAL)
+    return ox.Literal(str(int(text)), datatype=XSD_INTEGER)
+
+
+def _iri(text: str, where: str) -> ox.NamedNode:
+    doi = _DOI.match(text)
+    if doi:
+        iri = "https://doi.org/" + doi.group(1).lower()
+    else:
+        try:
+            iri = expand(text)
+        except ValueError as exc:
+            raise InputError(f"{where}: {text!r} is not an IRI, a CURIE or a DOI ({exc})") from None
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", iri):
+        raise InputError(f"{where}: {text!r} is not an absolute IRI")
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as exc:
+        raise InputError(f"{where}: {text!r} is not a valid IRI ({exc})") from None
+
+
+# -- embedded engines ------------------------------------------------------------------------------
+def _cell_ox(term) -> Cell:
+    if isinstance(term, ox.NamedNode):
+        return Cell("uri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return Cell("bnode", term.value)
+    if isinstance(term, ox.Literal):
+        return Cell("literal", term.value, term.datatype.value, term.language)
+    return Cell("literal", str(term))  # RDF 1.2 triple terms: shown as text
+
+
+def select_oxigraph(store: ox.Store, text: str) -> Result:
+    """Evaluate a read-only query on an Oxigraph store."""
+    try:
+        answer = store.query(text)
+        if isinstance(answer, ox.QueryBoolean):
+            return Result(boolean=bool(answer))
+        if isinstance(answer, ox.QueryTriples):
+            return _triples_result([tuple(_cell_ox(x) for x in (t.subject, t.predicate, t.object)) for t in answer])
+        names = [v.value for v in answer.variables]
+        bindings = []
+        for solution in answer:
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = _cell_ox(value)
+            bindings.append(row)
+        return Result(variables=names, bindings=bindings)
+    except SyntaxError as exc:
+        raise InputError(f"SPARQL syntax error: {_first_line(exc)}") from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"query failed in Oxigraph: {_first_line(exc)}") from None
+
+
+def _cell_rdflib(term) -> Cell:
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return Cell("uri", str(term))
+    if isinstance(term, rdflib.BNode):
+        return Cell("bnode", str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return Cell("literal", str(term), RDF_LANGSTRING, term.language)
+        return Cell("literal", str(term), str(term.datatype) if term.datatype else XSD_STRING)
+    return Cell("literal", str(term))
+
+
+def select_rdflib(graph, text: str) -> Result:
+    """Evaluate a read-only query with rdflib's SPARQL engine."""
+    try:
+        answer = graph.query(text)
+        if answer.type == "ASK":
+            return Result(boolean=bool(answer.askAnswer))
+        if answer.type in ("CONSTRUCT", "DESCRIBE"):
+            return _triples_result([tuple(_cell_rdflib(x) for x in t) for t in answer.graph])
+        names = [str(v) for v in answer.vars]
+        bindings = []
+        for solution in answer:
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = _cell_rdflib(value)
+            bindings.append(row)
+        return Result(variables=names, bindings=bindings)
+    except BmlkgError:
+        raise
+    except Exception as exc:  # pyparsing errors and rdflib's evaluation errors share no base class
+        kind = type(exc).__name__
+        if "Parse" in kind:
+            raise InputError(f"SPARQL syntax error: {_first_line(exc)}") from None
+        raise QueryError(f"query failed in rdflib: {kind}: {_first_line(exc)}") from None
+
+
+def _triples_result(triples: list[tuple[Cell, Cell, Cell]]) -> Result:
+    triples.sort(key=lambda t: tuple(c.comparable() for c in t))
+    return Result(variables=["subject", "predicate", "object"],
+                  bindings=[dict(zip(("subject", "predicate", "object"), t)) for t in triples])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- the deadline ----------------------------------------------------------------------------------
+def run_with_deadline(work: Callable[[], Result], timeout: float | None) -> Result:
+    """Run ``work`` in a forked worker process and kill it at the deadline (QueryTimeout).
+
+    A forked child shares the parent's loaded graph copy-on-write, so nothing is reloaded; killing the
+    child stops the query's work for real, and the parent's store is never touched by it.
+    """
+    if timeout is None:
+        return work()
+    if timeout <= 0:
+        raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise QueryError("query timeouts need os.fork (POSIX); run without --timeout on this system")
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_worker, args=(work, sender), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout); narrow it or raise the limit")
+        try:
+            status, payload = receiver.recv()
+        except (EOFError, OSError):
+            worker.join(1)
+            raise QueryError(f"query worker ended without an answer (exit code {worker.exitcode})") from None
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+    if status == "error":
+        raise payload
+    return payload
+
+
+def _worker(work: Callable[[], Result], sender) -> None:
+    try:
+        outcome = ("ok", work())
+    except BmlkgError as exc:
+        outcome = ("error", exc)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as a QueryError
+        outcome = ("error", QueryError(f"query failed: {type(exc).__name__}: {_first_line(exc)}"))
+    try:
+        sender.send(outcome)
+    finally:
+        sender.close()
+        os._exit(0)
+
+
+# -- running ---------------------------------------------------------------------------------------
+def execute(kg, text: str, *, engine: str | None = None, endpoint: str | None = None,
+            timeout: float | None = None) -> Result:
+    """Run read-only SPARQL text on the chosen engine (embedded by default, or ``endpoint``)."""
+    check_read_only(text)
+    if endpoint:
+        if engine not in (None, "oxigraph"):
+            raise InputError("choose either --engine or --endpoint, not both")
+        from .endpoint import select_remote
+
+        return select_remote(endpoint, text, timeout=timeout)
+    engine = engine or "oxigraph"
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+    if kg is None:
+        raise InputError("no graph loaded for the embedded engine")
+    if engine == "rdflib":
+        graph = kg.rdflib_graph()  # built before a fork, so the worker inherits it
+        return run_with_deadline(lambda: select_rdflib(graph, text), timeout)
+    store = kg.store
+    return run_with_deadline(lambda: select_oxigraph(store, text), timeout)
+
+
+def run(kg, name: str, params: Mapping[str, object] | None = None, *, engine: str | None = None,
+        endpoint: str | None = None, timeout: float | None = None, folder: Path | None = None) -> Result:
+    """Run the library query ``name`` with ``params`` bound; returns a :class:`Result`."""
+    query = get_query(name, folder)
+    return execute(kg, bind(kg, query, params), engine=engine, endpoint=endpoint, timeout=timeout)
+
+
+def run_sparql(kg, text: str, *, engine: str | None = None, endpoint: str | None = None,
+               timeout: float | None = None) -> Result:
+    """Run a user's own query text, read-only (updates, SERVICE and FROM are refused before evaluation)."""
+    return execute(kg, text, engine=engine, endpoint=endpoint, timeout=timeout)
+
+
+def query_rows(kg, name: str, *, engine: str | None = None, endpoint: str | None = None,
+               timeout: float | None = None, **params) -> list[dict]:
+    """``kg.query(name, **params)``: the rows of a library query as plain dicts."""
+    return run(kg, name, params, engine=engine, endpoint=endpoint, timeout=timeout).rows()
+
+
+def readme_section(queries: Iterable[QueryFile]) -> str:
+    """The generated README block, markers included."""
+    return f"{README_START}\n{catalogue_markdown(queries)}{README_END}"

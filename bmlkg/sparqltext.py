@@ -1,0 +1,150 @@
+"""Reading SPARQL text safely: a tokenizer, the read-only check, and parameter VALUES blocks.
+
+The tokenizer knows SPARQL 1.1's lexical rules (strings of all four quote styles with escapes, IRIs,
+prefixed names, variables, language tags, comments), so a keyword is recognised only where the SPARQL
+grammar could read it as one: ``"DELETE"`` in a string, ``<urn:load>`` in an IRI, ``ex:insert`` or
+``?drop`` are data, not keywords.
+
+* :func:`check_read_only` refuses, before anything is evaluated, any text that is not a single
+  SELECT/ASK/CONSTRUCT/DESCRIBE query: updates (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD, MOVE,
+  COPY, WITH), federated queries (SERVICE) and dataset clauses (FROM, FROM NAMED: rdflib would fetch them
+  from the web).
+* :func:`bind_values` fills a query's ``VALUES ?param { … }`` block (which holds the example value, so the
+  file runs as it stands in any SPARQL tool) with RDF terms that were validated and escaped first: a
+  parameter is data bound to its variable, never text pasted into SPARQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InputError, QueryError
+
+_TOKEN_SPEC = [
+    ("WS", r"\s+"),
+    ("COMMENT", r"#[^\r\n]*"),
+    ("STRING", r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\""
+               r"|'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\""),
+    ("IRI", r"<[^<>\"{}|^`\\\x00-\x20]*>"),
+    ("VAR", r"[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+"),
+    ("LANGTAG", r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*"),
+    ("BNODE", r"_:[A-Za-z0-9_\u00C0-\uFFFF](?:[\w\-\u00B7\u00C0-\uFFFF]|\.(?=[\w\-]))*"),
+    ("PNAME", r"(?:[A-Za-z\u00C0-\uFFFF](?:[\w\-\u00B7\u00C0-\uFFFF]|\.(?=[\w\-]))*)?:"
+              r"(?:[\w\-:%\u00B7\u00C0-\uFFFF]|\\[_~.\-!$&'()*+,;=/?#@%]|\.(?=[\w\-:%]))*"),
+    ("NUMBER", r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
+    ("WORD", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ("PUNCT", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\];,.*=<>!+\-/|^?]"),
+]
+_TOKENS = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TOKEN_SPEC))
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
+REFUSED = {
+    **{k: "SPARQL Update ({k}) is refused: queries run read-only" for k in UPDATE_KEYWORDS},
+    "SERVICE": "SERVICE (federated query) is refused: bmlkg queries never reach other endpoints",
+    "FROM": "FROM / FROM NAMED dataset clauses are refused: queries run on the loaded graph only "
+            "(an engine could fetch the named IRI from the web)",
+}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    line: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split SPARQL text into tokens (whitespace and comments dropped); InputError on a stray character."""
+    tokens: list[Token] = []
+    pos, line = 0, 1
+    while pos < len(text):
+        match = _TOKENS.match(text, pos)
+        if match is None:
+            snippet = text[pos:pos + 20].splitlines()[0] if text[pos:pos + 20].strip() else repr(text[pos])
+            raise InputError(f"line {line}: cannot read SPARQL at {snippet!r} (unclosed string or IRI?)")
+        kind = match.lastgroup or "PUNCT"
+        if kind not in ("WS", "COMMENT"):
+            tokens.append(Token(kind, match.group(), pos, line))
+        line += match.group().count("\n")
+        pos = match.end()
+    return tokens
+
+
+def query_form(tokens: list[Token]) -> tuple[str, int]:
+    """The query form keyword (SELECT, ASK, …) after the prologue, and its token index."""
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].text.upper() if tokens[i].kind == "WORD" else None
+        if word == "BASE":
+            i += 2
+        elif word == "PREFIX":
+            i += 3
+        else:
+            break
+    if i >= len(tokens):
+        raise InputError("empty query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    first = tokens[i]
+    word = first.text.upper() if first.kind == "WORD" else ""
+    if word in REFUSED:
+        raise QueryError(f"line {first.line}: " + REFUSED[word].format(k=word))
+    if word not in QUERY_FORMS:
+        raise InputError(f"line {first.line}: expected SELECT, ASK, CONSTRUCT or DESCRIBE, found {first.text!r}")
+    return word, i
+
+
+def check_read_only(text: str) -> str:
+    """Refuse updates, SERVICE and dataset clauses before evaluation; return the query form."""
+    tokens = tokenize(text)
+    form, _ = query_form(tokens)
+    for token in tokens:
+        word = token.text.upper() if token.kind == "WORD" else None
+        if word in REFUSED:
+            raise QueryError(f"line {token.line}: " + REFUSED[word].format(k=word))
+    return form
+
+
+def values_blocks(text: str, variable: str) -> list[tuple[int, int]]:
+    """Character spans of every ``VALUES ?variable { … }`` block (single-variable form) in the query."""
+    tokens = tokenize(text)
+    spans = []
+    for i, token in enumerate(tokens[:-2]):
+        if token.kind != "WORD" or token.text.upper() != "VALUES":
+            continue
+        var, brace = tokens[i + 1], tokens[i + 2]
+        if var.kind != "VAR" or var.text[1:] != variable or brace.text != "{":
+            continue
+        close = next((t for t in tokens[i + 3:] if t.text in ("{", "}")), None)
+        if close is None or close.text != "}":
+            raise InputError(f"line {token.line}: VALUES ?{variable} block is not closed")
+        spans.append((brace.start, close.start + 1))
+    return spans
+
+
+def bind_values(text: str, variable: str, terms: list[str] | None) -> str:
+    """Replace the content of every ``VALUES ?variable { … }`` block with ``terms``.
+
+    ``terms`` are RDF terms already in N-Triples syntax (validated, escaped); ``None`` binds ``UNDEF``
+    (an optional parameter left unset, so ``BOUND(?variable)`` is false).
+    """
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+        raise InputError(f"not a SPARQL variable name: {variable!r}")
+    spans = values_blocks(text, variable)
+    if not spans:
+        raise InputError(f"query has no 'VALUES ?{variable} {{ … }}' block for parameter {variable!r}")
+    body = "{ " + ("UNDEF" if terms is None else " ".join(terms)) + " }"
+    for start, end in reversed(spans):
+        text = text[:start] + body + text[end:]
+    return text
+
+
+def variables(text: str) -> set[str]:
+    """Every variable name mentioned in the query text (without ``?``/``$``)."""
+    return {t.text[1:] for t in tokenize(text) if t.kind == "VAR"}
+
+
+def has_order_by(text: str) -> bool:
+    words = [t.text.upper() for t in tokenize(text) if t.kind == "WORD"]
+    return any(a == "ORDER" and b == "BY" for a, b in zip(words, words[1:]))
