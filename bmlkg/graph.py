@@ -310,6 +310,17 @@ class KnowledgeGraph:
         hint = "; did you mean: " + ", ".join(repr(c) for c in close) if close else ""
         raise InputError(f"{parameter}: unknown term {raw!r}{hint}")
 
+    def query(self, name: str, /, *, engine: str | None = None, endpoint: str | None = None,
+              timeout: float | None = None, **params) -> list[dict]:
+        """Run the library query ``name`` (see ``bmlkg queries``) with ``params`` bound; plain rows.
+
+        ``engine`` is ``"oxigraph"`` (default) or ``"rdflib"``; ``endpoint`` a SPARQL endpoint URL;
+        ``timeout`` seconds before the query is stopped. Delegates to :mod:`bmlkg.queries`.
+        """
+        from .queries import query_rows
+
+        return query_rows(self, name, engine=engine, endpoint=endpoint, timeout=timeout, **params)
+
     def rdflib_graph(self):
         """The same triples as an rdflib Graph (lexical forms kept), built once and cached."""
         if self._rdflib is None:
