@@ -159,7 +159,8 @@ def test_shacl_flags_each_rule(tmp_path):
     report, _ = findings(mini_source(tmp_path / "src", snippet), "shacl")
     by_shape = {(f.check, f.entity) for f in report.findings if f.check.startswith("shacl")}
     assert ("shacl:SampleSizeUnitShape", CLAIM + "no-unit") in by_shape
-    assert ("shacl:ClaimEndpointShape", CLAIM + "wrong-roots") in by_shape
+    endpoint = {(f.entity, f.property) for f in report.findings if f.check == "claim-endpoint-violation"}
+    assert endpoint == {(CLAIM + "wrong-roots", BML + "subjectTerm"), (CLAIM + "wrong-roots", BML + "objectTerm")}
 
 
 @pytest.mark.parametrize("fail_on,code", [("ERROR", 0), ("WARN", 1), ("INFO", 1), ("none", 0)])
