@@ -111,3 +111,31 @@ def test_statistic_is_a_number_in_range(row):
         assert value >= 1
     if prop == "ciLevel":
         assert 0 < value < 1
+
+
+SEEDS_DIR = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def _grams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+@pytest.mark.skipif(not SEEDS_DIR.is_dir(), reason="the seed articles (../shared/seeds) are not beside this checkout")
+def test_definitions_and_claim_texts_are_in_our_own_words():
+    """Definitions share no run of 8 words with a seed; labels and comments no run of 12 (titles excepted)."""
+    seeds = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.glob("*.txt")))
+    rows = KG.select("""
+    SELECT ?s ?p ?t WHERE {
+      VALUES ?p { <http://purl.obolibrary.org/obo/IAO_0000115> <http://www.w3.org/2000/01/rdf-schema#label>
+                  <http://www.w3.org/2000/01/rdf-schema#comment> }
+      ?s ?p ?t }""")
+    copied = []
+    for row in rows:
+        if row["s"].startswith(("https://doi.org/", BML + "source/", BML + "study/")):
+            continue  # bibliographic labels may quote titles
+        n = 8 if row["p"].endswith("IAO_0000115") else 12
+        overlap = _grams(row["t"], n) & _grams(seeds, n)
+        if overlap:
+            copied.append(f"{row['s']}: {' '.join(sorted(overlap)[0])!r}")
+    assert not copied, "reword these in the project's own words:\n" + "\n".join(copied)
