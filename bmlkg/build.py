@@ -89,17 +89,14 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
 
 
 def _graph_format_files(kg: KnowledgeGraph) -> dict:
-    """Graph-format exports (GraphML, CSV, KGX) when the views module provides them."""
-    try:
-        from .graphformats import graph_format_files
-    except ImportError:
-        return {}
+    """Graph-format exports (GraphML, Neo4j CSV, KGX TSV), written by export() beside the RDF files."""
+    from .graphformats import graph_format_files
+
     return graph_format_files(kg)
 
 
 def _render(kg: KnowledgeGraph, folder: Path, say: Callable[[str], None]) -> list[Path]:
-    try:
-        from .views import render_standard
-    except ImportError:
-        return []
+    """The standard teaching views, their index and the ontology documentation (``exports/html/``)."""
+    from .views import render_standard
+
     return render_standard(kg, folder, progress=say)

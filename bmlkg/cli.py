@@ -311,6 +311,38 @@ def sparql_cmd(
     run(go)
 
 
+@app.command("render")
+def render_cmd(
+    view: str = typer.Argument(..., help="The view: ontology, causes, mechanism, differential, treatment, term or "
+                               "source."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write (default: a file named after "
+                                       "the view in the current folder)."),
+    term: Optional[str] = typer.Option(None, "--term", help="term view: the term (label, synonym or CURIE)."),
+    depth: Optional[int] = typer.Option(None, "--depth", help="term view: how many steps out (1-4, default 1)."),
+    treatment: Optional[str] = typer.Option(None, "--treatment", help="treatment view: the treatment."),
+    source_: Optional[str] = typer.Option(None, "--source", help="source view: a DOI, a CURIE such as "
+                                          "src:seed-000, or a title."),
+    finding: List[str] = typer.Option([], "--finding", "-f", help="differential view: a finding; repeat for more."),
+    context: List[str] = typer.Option([], "--context", "-c", help="differential view: context; repeat for more."),
+    absent: List[str] = typer.Option([], "--absent", "-a", help="differential view: an absent finding; repeat."),
+    ontology: Optional[Path] = typer.Option(None, "--ontology", help="Folder of ontology sources (default: the "
+                                            "packaged ontology/)."),
+) -> None:
+    """Render one teaching view to a self-contained HTML page that works offline; print its path."""
+
+    def go() -> int:
+        from .graph import load
+        from .viewdata import view_spec
+
+        view_spec(view)  # an unknown view is refused before the graph is loaded
+        path = load(ontology).render(view, out, term=term, depth=depth, treatment=treatment, source=source_,
+                                     finding=finding, context=context, absent=absent)
+        print(path)
+        return 0
+
+    run(go)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

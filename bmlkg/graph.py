@@ -321,6 +321,17 @@ class KnowledgeGraph:
 
         return query_rows(self, name, engine=engine, endpoint=endpoint, timeout=timeout, **params)
 
+    def render(self, view: str, out: Path | str | None = None, **args) -> Path:
+        """Render one teaching view to a self-contained, offline HTML page; returns its path.
+
+        ``view`` is one of :data:`bmlkg.viewdata.VIEWS` (ontology, causes, mechanism, differential,
+        treatment, term, source); ``args`` its parameters (``term=``, ``depth=``, ``treatment=``,
+        ``source=``, ``finding=``, ``context=``, ``absent=``). Delegates to :mod:`bmlkg.views`.
+        """
+        from .views import render
+
+        return render(self, view, out, **args)
+
     def rdflib_graph(self):
         """The same triples as an rdflib Graph (lexical forms kept), built once and cached."""
         if self._rdflib is None:

@@ -1,0 +1,159 @@
+"""Graph formats for other tools: each read back and its node and edge counts compared with the graph.
+
+Expected counts come from SPARQL over the loaded graph, not from the code that writes the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import subprocess
+import sys
+
+import networkx as nx
+import pytest
+
+from bmlkg.graphformats import GRAPHML, KGX_EDGES, KGX_NODES, NEO4J_NODES, NEO4J_RELATIONSHIPS, graph_format_files
+
+PREFIXES = """
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX bibo: <http://purl.org/ontology/bibo/>
+PREFIX bml: <https://w3id.org/bmlkg/>
+"""
+ROOTS = "bml:Condition bml:Feature bml:AnatomicalLocation bml:ImagingModality bml:ScoringSystem bml:Mechanism " \
+        "bml:Marker bml:Treatment bml:PathologicalProcess"
+TERMS = PREFIXES + f"""
+SELECT DISTINCT ?n WHERE {{
+  ?n a owl:Class ; rdfs:subClassOf* ?root . VALUES ?root {{ {ROOTS} }}
+  FILTER(STRSTARTS(STR(?n), "https://w3id.org/bmlkg/"))
+  FILTER NOT EXISTS {{ ?n owl:deprecated true }}
+}}"""
+CLAIMS = PREFIXES + "SELECT DISTINCT ?n WHERE { ?n a/rdfs:subClassOf* bml:Claim }"
+SOURCES = PREFIXES + """
+SELECT DISTINCT ?n WHERE {
+  { ?n a ?k VALUES ?k { bibo:AcademicArticle bibo:Document bibo:Webpage bml:SeedArticle bml:InTextSource } }
+  UNION { [] dcterms:source ?n FILTER(isIRI(?n)) }
+}"""
+STUDIES = PREFIXES + "SELECT DISTINCT ?n WHERE { ?n a bml:Study }"
+EDGE_TRIPLES = PREFIXES + """
+SELECT DISTINCT ?s ?p ?o WHERE {
+  ?s ?p ?o . FILTER(isIRI(?s) && isIRI(?o))
+  { VALUES ?p { rdfs:subClassOf dcterms:source bml:study bml:conflictsWith bml:subjectTerm bml:objectTerm
+                bml:locationTerm bml:populationTerm bml:appliesToCondition bml:measuredWith } }
+  UNION { ?p rdfs:subPropertyOf+ bml:termEdge }
+}"""
+
+
+def _set(kg, query: str) -> set[str]:
+    return {row["n"] for row in kg.select(query)}
+
+
+@pytest.fixture(scope="module")
+def expected(kg):
+    terms, claims, sources, studies = (_set(kg, q) for q in (TERMS, CLAIMS, SOURCES, STUDIES))
+    nodes = terms | claims | sources | studies
+    edges = {(r["s"], r["p"], r["o"]) for r in kg.select(EDGE_TRIPLES) if r["s"] in nodes and r["o"] in nodes}
+    claim_rows = kg.select(PREFIXES + "SELECT ?c ?s ?o WHERE { ?c a/rdfs:subClassOf* bml:Claim ; "
+                                      "bml:subjectTerm ?s ; bml:objectTerm ?o }")
+    kgx_claims = {r["c"] for r in claim_rows if r["s"] in terms and r["o"] in terms}
+    subclass = {(s, o) for s, p, o in edges if p.endswith("#subClassOf") and s in terms and o in terms}
+    return {"terms": terms, "claims": claims, "sources": sources, "nodes": nodes, "edges": edges,
+            "kgx_edges": len(kgx_claims) + len(subclass)}
+
+
+@pytest.fixture(scope="module")
+def files(kg):
+    return graph_format_files(kg)
+
+
+def _rows(data: bytes, delimiter: str = ",") -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8")), delimiter=delimiter))
+
+
+def test_graph_is_not_trivial(expected):
+    assert len(expected["terms"]) > 20 and len(expected["claims"]) > 10 and len(expected["sources"]) >= 4
+
+
+def test_graphml_reads_back_with_the_graphs_counts(files, expected):
+    g = nx.read_graphml(io.BytesIO(files[GRAPHML][0]))
+    assert g.number_of_nodes() == len(expected["nodes"])
+    assert g.number_of_edges() == len(expected["edges"])
+    assert set(g.nodes) == expected["nodes"]
+    lesion = g.nodes["https://w3id.org/bmlkg/BoneMarrowLesion"]
+    assert lesion["label"] == "bone marrow lesion" and lesion["kind"] == "imaging_finding"
+    assert "BML" in lesion["synonyms"]
+
+
+def test_neo4j_csv_in_bulk_import_form_with_the_graphs_counts(files, expected):
+    nodes_text = files[NEO4J_NODES][0].decode("utf-8")
+    rels_text = files[NEO4J_RELATIONSHIPS][0].decode("utf-8")
+    assert nodes_text.splitlines()[0].startswith("id:ID,:LABEL,")
+    assert rels_text.splitlines()[0] == ":START_ID,:END_ID,:TYPE,predicate"
+    nodes = _rows(files[NEO4J_NODES][0])
+    rels = _rows(files[NEO4J_RELATIONSHIPS][0])
+    ids = [n["id:ID"] for n in nodes]
+    assert len(ids) == len(set(ids)) == len(expected["nodes"])
+    assert len(rels) == len(expected["edges"])
+    assert all(r[":START_ID"] in set(ids) and r[":END_ID"] in set(ids) for r in rels)
+    assert all(r[":TYPE"].replace("_", "").isalnum() and r[":TYPE"].isupper() for r in rels)
+    labels = {n["id:ID"]: n[":LABEL"].split(";") for n in nodes}
+    assert labels["https://w3id.org/bmlkg/BoneMarrowLesion"][0] == "Term"
+    assert all(labels[c][0] == "Claim" for c in expected["claims"])
+    sizes = [n["sampleSize:int"] for n in nodes if n["sampleSize:int"]]
+    assert sizes and all(s.lstrip("-").isdigit() for s in sizes)
+    assert all("\n" not in v for n in nodes for v in n.values())
+
+
+def test_kgx_tsv_has_biolink_categories_and_the_graphs_counts(files, expected):
+    nodes = _rows(files[KGX_NODES][0], "\t")
+    edges = _rows(files[KGX_EDGES][0], "\t")
+    assert len(nodes) == len(expected["terms"] | expected["sources"])
+    assert len(edges) == expected["kgx_edges"]
+    ids = {n["id"] for n in nodes}
+    assert all(e["subject"] in ids and e["object"] in ids for e in edges)
+    assert all(n["category"].startswith("biolink:") for n in nodes)
+    assert all(e["predicate"].startswith("biolink:") and e["category"] == "biolink:Association" for e in edges)
+    by_id = {n["id"]: n for n in nodes}
+    assert by_id["bml:BoneMarrowLesion"]["category"] == "biolink:PhenotypicFeature"
+    # the Bunkyo Health Study paper credited by seed 001 is a publication node, cited by claim edges
+    bunkyo = "doi:10.1186/s13075-025-03644-2"
+    assert by_id[bunkyo]["category"] == "biolink:Article"
+    assert any(bunkyo in e["publications"].split("|") for e in edges)
+
+
+def test_null_results_are_negated_kgx_edges(files, kg):
+    rows = kg.select(PREFIXES + "SELECT ?c WHERE { ?c bml:direction bml:NoAssociationFound ; bml:subjectTerm ?s ;"
+                                " bml:objectTerm ?o }")
+    edges = {e["id"]: e for e in _rows(files[KGX_EDGES][0], "\t")}
+    from bmlkg.vocab import curie
+
+    found = [edges[curie(r["c"])] for r in rows if curie(r["c"]) in edges]
+    assert found, "the seeds report null results (e.g. BML alone and knee pain in the Bunkyo Health Study)"
+    assert all(e["negated"] == "true" for e in found)
+
+
+def test_graph_formats_are_byte_identical_across_processes(tmp_path):
+    script = ("import bmlkg, hashlib, json; from bmlkg.graphformats import graph_format_files; "
+              "print(json.dumps({k: hashlib.sha256(v[0]).hexdigest() "
+              "for k, v in graph_format_files(bmlkg.load()).items()}))")
+    digests = []
+    for seed in ("0", "97"):
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                              env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"})
+        assert proc.returncode == 0, proc.stderr
+        digests.append(json.loads(proc.stdout))
+    assert digests[0] == digests[1]
+    assert set(digests[0]) == {GRAPHML, NEO4J_NODES, NEO4J_RELATIONSHIPS, KGX_NODES, KGX_EDGES}
+
+
+def test_build_writes_and_lists_the_graph_formats(built):
+    readme = (built / "README.md").read_text(encoding="utf-8")
+    manifest = json.loads((built / "MANIFEST.json").read_text(encoding="utf-8"))
+    for name in (GRAPHML, NEO4J_NODES, NEO4J_RELATIONSHIPS, KGX_NODES, KGX_EDGES):
+        data = (built / name).read_bytes()
+        assert f"`{name}`" in readme
+        assert manifest["files"][name]["sha256"] == hashlib.sha256(data).hexdigest()
