@@ -311,6 +311,85 @@ def sparql_cmd(
     run(go)
 
 
+OUTPUT_FORMATS = ("table", "json")
+
+
+@app.command("differential")
+def differential_cmd(
+    finding: List[str] = typer.Option([], "--finding", "-f", help="A finding as you would type it; repeat for more."),
+    context: List[str] = typer.Option([], "--context", "-c", help="Context: history, age and sex ('man aged 40'), "
+                                      "conditions; 'no X' means X is absent. Repeat for more."),
+    absent: List[str] = typer.Option([], "--absent", "-a", help="A finding or context known to be absent; repeat."),
+    fmt: str = typer.Option("table", "--format", help="table or json (schema: docs/differential.md)."),
+    top: Optional[int] = typer.Option(None, "--top", help="Show only the first N categories and conditions."),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 2) when an input cannot be resolved."),
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """Rank the causes of bone marrow oedema for findings and context, with reasons, red flags and sources."""
+
+    def go() -> int:
+        from .errors import InputError
+        from .graph import load
+
+        _choice("--format", fmt, OUTPUT_FORMATS)
+        if top is not None and top < 1:
+            raise InputError(f"--top: must be at least 1, not {top}")
+        result = load(source).differential(finding, context=context, absent=absent, top=top, strict=strict)
+        for problem in result.unresolved:
+            hint = f" (closest known terms: {', '.join(problem.suggestions)})" if problem.suggestions else ""
+            sys.stderr.write(f"bmlkg: warning: {problem.role} {problem.text!r} not used: {problem.reason}{hint}\n")
+        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        return 0
+
+    run(go)
+
+
+@app.command("compare")
+def compare_cmd(
+    first: str = typer.Argument(..., help="A cause: condition or cause category (label, synonym or CURIE)."),
+    second: str = typer.Argument(..., help="The cause to compare it with."),
+    fmt: str = typer.Option("table", "--format", help="table or json (schema: docs/differential.md)."),
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """What distinguishes two causes, side by side: features with strengths, claims and sources."""
+
+    def go() -> int:
+        from .graph import load
+
+        _choice("--format", fmt, OUTPUT_FORMATS)
+        result = load(source).compare(first, second)
+        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        return 0
+
+    run(go)
+
+
+@app.command("evidence")
+def evidence_cmd(
+    term: str = typer.Argument(..., help="A treatment, finding, mechanism or condition, or a source (DOI, CURIE)."),
+    design: Optional[str] = typer.Option(None, "--design", help="Only claims of this study design (e.g. 'cohort study')."),
+    min_n: Optional[int] = typer.Option(None, "--min-n", help="Only claims with at least this sample size."),
+    guideline: Optional[str] = typer.Option(None, "--guideline", help="Only claims with this guideline status."),
+    year: Optional[str] = typer.Option(None, "--year", help="Cited paper issued in: 2025, 2020-2025, 2020-, -2020."),
+    fmt: str = typer.Option("table", "--format", help="table or json (schema: docs/differential.md)."),
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """Every claim about a term or source: statistic, interval, sample, design, status, sources, disagreements."""
+
+    def go() -> int:
+        from .errors import InputError
+        from .graph import load
+
+        _choice("--format", fmt, OUTPUT_FORMATS)
+        if min_n is not None and min_n < 0:
+            raise InputError(f"--min-n: must be zero or more, not {min_n}")
+        result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year)
+        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        return 0
+
+    run(go)
+
+
 @app.command("render")
 def render_cmd(
     view: str = typer.Argument(..., help="The view: ontology, causes, mechanism, differential, treatment, term or "

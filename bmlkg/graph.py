@@ -321,6 +321,28 @@ class KnowledgeGraph:
 
         return query_rows(self, name, engine=engine, endpoint=endpoint, timeout=timeout, **params)
 
+    def differential(self, findings, context=(), absent=(), *, top: int | None = None, strict: bool = False):
+        """Rank the causes of the typed ``findings`` in ``context`` (``absent`` ones count against).
+
+        Returns a :class:`bmlkg.differential.DifferentialResult` (``.as_dict()``, ``.rows()``).
+        """
+        from .differential import differential
+
+        return differential(self, findings, context=context, absent=absent, top=top, strict=strict)
+
+    def compare(self, a: str, b: str):
+        """What distinguishes two causes, side by side, with sources (:class:`bmlkg.differential.CompareResult`)."""
+        from .differential import compare
+
+        return compare(self, a, b)
+
+    def evidence(self, term: str, design: str | None = None, min_n: int | None = None,
+                 guideline: str | None = None, year: str | int | None = None):
+        """Every claim about a term or source, strongest design first (:class:`bmlkg.evidence.EvidenceResult`)."""
+        from .evidence import evidence
+
+        return evidence(self, term, design=design, min_n=min_n, guideline=guideline, year=year)
+
     def render(self, view: str, out: Path | str | None = None, **args) -> Path:
         """Render one teaching view to a self-contained, offline HTML page; returns its path.
 
