@@ -4,7 +4,9 @@
 >>> kg = bmlkg.load()
 >>> result = kg.differential(["bone marrow edema", "fracture of the tibia"], context=["fall onto the knee"])
 >>> result.categories[0].label
-'traumatic cause'
+'traumatic cause of bone marrow oedema'
+>>> result.conditions[0].explains
+['bone marrow edema', 'fracture of the tibia', 'fall onto the knee']
 
 What the user types is resolved to graph terms (labels, synonyms, British/American spellings, "no X" as
 absent, ages and sexes against the demographic context classes, and whole-word matches of known names);
@@ -380,15 +382,11 @@ def differential(kg, findings, context=(), absent=(), *, top: int | None = None,
         detail = "; ".join(_unresolved_text(u) for u in unresolved) or "every input was given as absent"
         raise InputError(f"differential: no present finding or context could be resolved ({detail})")
     rows = run(kg, "dx-rank-causes", input=present, absent=missing)
-    condition_rows = [r for r in rows if not r["isCategory"]]
-    if top is not None:
-        condition_rows = condition_rows[:top]
-    candidates = _candidates(kg, condition_rows, inputs, present, missing)
+    candidates = _candidates(kg, [r for r in rows if not r["isCategory"]], inputs, present, missing)
     categories = _categories(kg, rows)
-    if top is not None:
-        categories = categories[:top]
     check = _check_next(kg, candidates, present, missing)
-    return DifferentialResult(inputs, unresolved, categories, candidates, check, _red_flags(kg, candidates))
+    flags = _red_flags(kg, candidates)          # over every candidate, whatever its rank (and --top)
+    return DifferentialResult(inputs, unresolved, categories[:top], candidates[:top], check, flags)
 
 
 def _red_flags(kg, candidates: list[Candidate]) -> list[dict]:
@@ -497,7 +495,8 @@ def _categories(kg, rows) -> list[CategoryEntry]:
             kind="cause category" if fact.get("isCategory") else "condition",
             score=float(best["score"]), explained=int(best["explained"]),
             best={"iri": best["condition"], "label": best.get("label"), "score": float(best["score"])},
-            members=[{"iri": m["condition"], "label": m.get("label"), "score": float(m["score"])} for m in members],
+            members=[{"iri": m["condition"], "label": m.get("label"), "score": float(m["score"])}
+                     for m in members if m["condition"] != iri],
             red_flag=bool(fact.get("redFlag")), red_flag_reason=fact.get("redFlagReason"),
         ))
     entries.sort(key=lambda e: (-e.score, -e.explained, e.label))

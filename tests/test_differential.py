@@ -1,0 +1,305 @@
+"""The differential: typed findings and context in, ranked causes with reasons, red flags and sources out.
+
+Two worlds: a small fixture (tests/fixtures/dx.ttl) whose scores are computed by hand below, so the
+scoring rule itself is tested; and the real built graph, on every case of the competency file
+(/work/shared/competency/cases.json, read as it is) and of tests/fixtures/cases.json (the same eight
+plus cases covering every cause category twice), through the API and through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import bmlkg
+from bmlkg.differential import SCORING, parse_demographic
+
+from .conftest import REPO, run_cli
+from .helpers import FIXTURES, mini_source
+
+B = "https://w3id.org/bmlkg/"
+SHARED_CASES = Path("/work/shared/competency/cases.json")
+CASES = FIXTURES / "cases.json"
+#: expected_first as the case files word it -> the class the graph must rank first
+EXPECTED = {
+    "traumatic": B + "TraumaticCause",
+    "mechanical/degenerative (osteoarthritis)": B + "MechanicalDegenerativeCause",
+    "inflammatory": B + "InflammatoryRheumaticCause",
+    "septic": B + "SepticCause",
+    "ischaemic": B + "IschaemicCause",
+    "neoplastic": B + "NeoplasticCause",
+    "bone marrow oedema syndrome": B + "BoneMarrowOedemaSyndrome",
+}
+
+
+def _cases(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cases"]
+
+
+def _all_cases() -> list[dict]:
+    """The shared file's cases as they are, then the fixture file's own additions."""
+    shared = _cases(SHARED_CASES) if SHARED_CASES.exists() else [c for c in _cases(CASES) if c["id"].startswith("C")]
+    ids = {c["id"] for c in shared}
+    return shared + [c for c in _cases(CASES) if c["id"] not in ids]
+
+
+# -- the fixture world: scores known by hand ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory):
+    folder = mini_source(tmp_path_factory.mktemp("dx") / "src")
+    shutil.copy(FIXTURES / "dx.ttl", folder / "dx.ttl")
+    return bmlkg.load(folder)
+
+
+def _scores(result) -> dict[str, float]:
+    return {c.label: c.score for c in result.conditions}
+
+
+def test_fixture_scores_follow_the_documented_rule(fx):
+    r = fx.differential(["bone marrow oedema"], context=["recent knee injury"])
+    scores = _scores(r)
+    # bruise: BME typical 3 + injury typical 3; fracture: BME common 2 + injury typical 3 (inherited from
+    # its category); syndrome: BME typical 3, injury argues against -2; OA: BML typical 3, input more
+    # general -> half; septic, metastasis, osteonecrosis: BME can occur 1
+    assert scores == {"bone bruise": 6.0, "fracture of the tibia": 5.0, "knee osteoarthritis": 1.5,
+                      "bone marrow oedema syndrome": 1.0, "bone metastasis": 1.0, "early osteonecrosis": 1.0,
+                      "septic arthritis": 1.0}
+    # categories are not conditions; the traumatic category scores 3 on its own (injury) but ranks by its best member
+    assert {e.label: e.score for e in r.categories}["fixture traumatic cause"] == 5.0
+    assert [c.label for c in r.conditions][:2] == ["bone bruise", "fracture of the tibia"]
+    syndrome = next(c for c in r.conditions if c.label == "bone marrow oedema syndrome")
+    assert (syndrome.support, syndrome.against) == (3.0, 2.0)
+    assert [link.claim for link in syndrome.counts_against] == [B + "claim/dx-syndrome-injury-against"]
+    oa = next(c for c in r.conditions if c.label == "knee osteoarthritis")
+    assert [(link.feature_label, link.factor, link.contribution) for link in oa.links] == [("bone marrow lesion", 0.5, 1.5)]
+
+
+def test_fixture_every_score_equals_its_links(fx):
+    """The explanation (dx-links) adds up to the ranking (dx-rank-causes) for every candidate."""
+    r = fx.differential(["bone marrow oedema", "fever"], context=["man aged 40", "prostate cancer"], absent=["injury"])
+    for c in r.conditions:
+        assert sum(link.contribution for link in c.links) == pytest.approx(c.support), c.label
+        assert sum(link.contribution for link in c.counts_against) == pytest.approx(c.against), c.label
+        assert c.score == pytest.approx(c.support - c.against)
+
+
+def test_fixture_absent_typical_feature_counts_against(fx):
+    r = fx.differential(["bone marrow oedema"], context=["no injury"])
+    scores = _scores(r)
+    assert scores["bone bruise"] == 0.0 and scores["fracture of the tibia"] == -1.0
+    assert r.inputs[1].present is False and r.inputs[1].terms[0].iri == B + "DxRecentKneeInjury"
+    fracture = next(c for c in r.conditions if c.label == "fracture of the tibia")
+    assert [(x.input, x.feature_label, x.contribution) for x in fracture.counts_against] == [("no injury", "recent knee injury", 3.0)]
+    assert r.conditions[0].label == "bone marrow oedema syndrome"   # 3, and no injury to argue against it
+
+
+def test_fixture_setting_and_context_condition(fx):
+    r = fx.differential(["bone marrow oedema"], context=["prostate cancer"])
+    first = r.conditions[0]
+    assert (first.label, first.score) == ("bone metastasis", 3.0)           # can occur 1 + setting common 2
+    assert first.explains == ["bone marrow oedema", "prostate cancer"]
+    assert "prostate cancer" not in _scores(r)       # a context condition outside the categories is no cause
+    assert r.categories[0].iri == B + "DxNeoplasticCause" and r.categories[0].red_flag
+
+
+def test_fixture_categories_rank_by_best_member_and_syndrome_stands_alone(fx):
+    r = fx.differential(["bone marrow oedema"], context=["man aged 40", "no injury"])
+    assert [(e.label, e.kind, e.score) for e in r.categories[:2]] == [
+        ("bone marrow oedema syndrome", "condition", 5.0), ("fixture mechanical cause", "cause category", 1.5)]
+    assert r.categories[1].best["label"] == "knee osteoarthritis"
+    flags = {f["flag"]: f for f in r.red_flags}
+    assert set(flags) == {B + "DxSepticCause", B + "DxNeoplasticCause"}
+    assert flags[B + "DxSepticCause"]["reason"] == "Infection of bone or joint needs urgent work-up."
+    syndrome = r.conditions[0]
+    assert [(t.label, t.claim) for t in syndrome.tell_apart_from] == [("early osteonecrosis", B + "claim/dx-syndrome-vs-osteonecrosis")]
+    assert {s.iri for s in syndrome.tell_apart_from[0].sources} == {B + "source/seed-003", B + "source/wuelker-bme-osteonecrosis"}
+
+
+def test_fixture_check_next_names_discriminating_features(fx):
+    r = fx.differential(["bone marrow oedema"], context=["no injury"])
+    by_feature = {c.label: c for c in r.check_next}
+    assert [p["label"] for p in by_feature["fever"].points_to] == ["septic arthritis"]
+    assert by_feature["fever"].points_to[0]["strength"] == "typical"
+    assert "bone marrow oedema" not in by_feature        # already entered
+    assert "recent knee injury" not in by_feature        # already known to be absent
+    septic = next(c for c in r.conditions if c.label == "septic arthritis")
+    assert septic.rank == 5                               # among the five leading candidates
+    assert [x["label"] for x in septic.check_next] == ["fever"]
+
+
+def test_fixture_sources_behind_each_link(fx):
+    r = fx.differential(["bone marrow oedema", "fracture of the tibia"])
+    fracture = r.conditions[0]
+    assert fracture.label == "fracture of the tibia"
+    link = next(x for x in fracture.links if x.claim == B + "claim/dx-fracture-bme")
+    assert [s.doi for s in link.sources if s.doi] == ["10.3390/jcm9020551"]
+    self_match = next(x for x in fracture.links if x.claim is None)
+    assert (self_match.input, self_match.contribution) == ("fracture of the tibia", 3.0)
+
+
+def test_fixture_demographic_input_matches_annotations(fx):
+    r = fx.differential(["bone marrow oedema"], context=["45-year-old man", "woman aged 35"])
+    assert [t.iri for t in r.inputs[1].terms] == [B + "DxMaleAged30To50"]
+    assert r.inputs[1].terms[0].match == "demographic"
+    [problem] = r.unresolved
+    assert problem.text == "woman aged 35" and "female" in problem.reason
+    assert problem.suggestions == ["man aged 30 to 50"]
+
+
+def test_fixture_unresolved_input_is_reported_never_dropped(fx):
+    r = fx.differential(["bone marow oedema"], context=["recent knee injury"])
+    [problem] = r.unresolved
+    assert problem.text == "bone marow oedema" and problem.role == "finding"
+    assert "bone marrow edema" in problem.suggestions
+    with pytest.raises(bmlkg.InputError, match="bone marow oedema.*closest known terms"):
+        fx.differential(["bone marow oedema"], context=["recent knee injury"], strict=True)
+    with pytest.raises(bmlkg.InputError, match="no present finding or context could be resolved"):
+        fx.differential(["xyzzy"])
+    with pytest.raises(bmlkg.InputError, match="at least one finding"):
+        fx.differential([])
+
+
+def test_fixture_compare_side_by_side(fx):
+    c = fx.compare("bone marrow oedema syndrome", "early osteonecrosis")
+    rows = {f["label"]: f for f in c.features}
+    assert rows["bone marrow oedema"]["a"]["weight"] == 3.0 and rows["bone marrow oedema"]["b"]["weight"] == 1.0
+    assert rows["man aged 30 to 50"]["b"] is None
+    assert [t["claim"] for t in c.told_apart] == [B + "claim/dx-syndrome-vs-osteonecrosis"]
+    category = fx.compare("fixture traumatic cause", "fixture septic cause")
+    rows = {f["label"]: f for f in category.features}
+    assert rows["recent knee injury"]["a"]["strength"] == "typical" and rows["fever"]["b"]["strength"] == "typical"
+    assert category.b["red_flag"] and not category.a["red_flag"]
+    with pytest.raises(bmlkg.InputError, match="not a condition"):
+        fx.compare("fever", "septic arthritis")
+    with pytest.raises(bmlkg.InputError, match="same term"):
+        fx.compare("tibial fracture", "fracture of the tibia")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("man aged 40", (40, "male")), ("woman aged 35", (35, "female")), ("45-year-old man", (45, "male")),
+    ("40 year old woman", (40, "female")), ("aged 62", (62, None)), ("male", (None, "male")),
+    ("knee pain", None), ("40", None), ("man with a fall", None),
+])
+def test_parse_demographic(text, expected):
+    assert parse_demographic(text) == expected
+
+
+# -- the real graph: every case ----------------------------------------------------------------------
+def test_fixture_cases_keep_the_shared_eight_unchanged():
+    shared = _cases(SHARED_CASES)
+    ours = _cases(CASES)
+    assert ours[:len(shared)] == shared
+    categories = {c["expected_first"] for c in ours}
+    assert categories == set(EXPECTED)
+    for category in EXPECTED:
+        assert sum(c["expected_first"] == category for c in ours) >= 2, category
+
+
+@pytest.mark.parametrize("case", _all_cases(), ids=lambda c: c["id"])
+def test_case_ranks_expected_cause_first(kg, case):
+    r = kg.differential(case["findings"], context=case["context"], absent=case.get("absent", []))
+    assert not r.unresolved, [(u.text, u.reason) for u in r.unresolved]
+    first = r.categories[0]
+    assert first.iri == EXPECTED[case["expected_first"]], [(e.label, e.score) for e in r.categories[:4]]
+    best = next(c for c in r.conditions if c.iri == first.best["iri"])
+    assert best.explains, "the first cause must explain at least one input"
+    text = json.dumps(r.as_dict()["conditions"][best.rank - 1]).lower()
+    for word in case.get("must_mention", []):
+        assert word.lower() in text, word
+    if case.get("expect_red_flag"):
+        assert first.red_flag and first.red_flag_reason
+        assert r.red_flags[0]["best_rank"] == best.rank
+
+
+def test_real_graph_first_cause_is_explained_with_sources(kg):
+    r = kg.differential(["bone marrow oedema", "fracture of the tibia"], context=["fall onto the knee"])
+    first = r.conditions[0]
+    assert first.iri == B + "TibialFracture"
+    assert first.explains == ["bone marrow oedema", "fracture of the tibia", "fall onto the knee"]
+    cited = [link for link in first.links if link.claim]
+    assert cited and all(any(s.iri == B + "source/seed-002" for s in link.sources) for link in cited)
+    assert r.scoring == SCORING
+
+
+def test_c07_tells_syndrome_apart_from_early_osteonecrosis(kg):
+    r = kg.differential(["bone marrow oedema"], context=["man aged 40", "sudden unexplained knee pain", "no injury"])
+    syndrome = r.conditions[0]
+    assert syndrome.iri == B + "BoneMarrowOedemaSyndrome"
+    assert B + "EarlyOsteonecrosis" in {t.condition for t in syndrome.tell_apart_from}
+    assert [i.present for i in r.inputs] == [True, True, True, False]
+    assert {f["flag"] for f in r.red_flags} >= {B + "NeoplasticCause", B + "SepticCause"}
+    shown = kg.differential(["bone marrow oedema"], context=["man aged 40", "no injury"], top=2)
+    assert len(shown.conditions) == 2 and len(shown.categories) == 2
+    assert {f["flag"] for f in shown.red_flags} >= {B + "NeoplasticCause", B + "SepticCause"}   # --top hides no flag
+    assert any(m["rank"] > 2 for f in shown.red_flags for m in f["conditions"])   # flagged beyond the top 2
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import bmlkg.differential
+    import bmlkg.evidence
+
+    for module in (bmlkg.differential, bmlkg.evidence):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__
+
+
+def test_real_compare_syndrome_and_early_osteonecrosis(kg):
+    c = kg.compare("bone marrow oedema syndrome", "early osteonecrosis")
+    assert c.told_apart and any(s["iri"] == B + "source/seed-003" for t in c.told_apart for s in t["sources"])
+    features = {f["feature"]: f for f in c.features}
+    assert features[B + "Aged30To50"]["a"] is not None and features[B + "Aged30To50"]["b"] is None
+    assert c.b["red_flag"] and not c.a["red_flag"]
+
+
+# -- through the CLI ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("case_id", ["C01", "C07", "X06"])
+def test_cli_differential_json_ranks_case(case_id):
+    case = next(c for c in _cases(CASES) if c["id"] == case_id)
+    args = ["differential", "--format", "json"]
+    for f in case["findings"]:
+        args += ["--finding", f]
+    for c in case["context"]:
+        args += ["--context", c]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["categories"][0]["iri"] == EXPECTED[case["expected_first"]]
+    assert doc["unresolved"] == []
+    assert set(doc) == {"inputs", "unresolved", "categories", "conditions", "check_next", "red_flags", "scoring"}
+
+
+def test_cli_differential_table_and_warnings():
+    proc = run_cli("differential", "--finding", "bone marrow edema", "--finding", "patellar dislocation",
+                   "--context", "bone marow", "--top", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "1. traumatic cause of bone marrow oedema [cause category]" in proc.stdout
+    assert "patellar dislocation (bml:PatellarDislocation" in proc.stdout
+    assert "NOT UNDERSTOOD context 'bone marow'" in proc.stdout
+    assert "bmlkg: warning: context 'bone marow' not used" in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["differential", "--finding", "bone marow"], "no present finding or context could be resolved"),
+    (["differential", "--finding", "bone marrow oedema", "--context", "xyzzy", "--strict"], "context 'xyzzy'"),
+    (["differential"], "at least one finding"),
+    (["differential", "--finding", "bone marrow oedema", "--format", "xml"], "--format: unknown value 'xml'"),
+    (["compare", "bone marrow oedema syndrome", "knee pain"], "not a condition or cause category"),
+])
+def test_cli_bad_input_exits_2_with_one_line(args, message):
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+def test_cli_compare_table_names_sources():
+    proc = run_cli("compare", "bone marrow oedema syndrome", "early osteonecrosis")
+    assert proc.returncode == 0, proc.stderr
+    assert "Compare: bone marrow oedema syndrome (bml:BoneMarrowOedemaSyndrome)  vs  early osteonecrosis" in proc.stdout
+    assert "The sources say these must be told apart:" in proc.stdout
+    assert "src:seed-003" in proc.stdout
