@@ -305,11 +305,11 @@ class Resolver:
             (k for k, w in self.token_index().items() if w & words),
             key=lambda k: (-len(self.token_index()[k] & words), len(k), k),
         )[:5]
-        seen, out = set(), []
-        for k in close + overlap:
-            if k not in seen:
-                seen.add(k)
-                out.append(k)
+        out: list[str] = []
+        for k in close + overlap:            # shown as the terms' labels, not the normalised keys
+            label = self.labels.get(self.index[k][0][0], k)
+            if label not in out:
+                out.append(label)
         return out[:6]
 
     def _demographic_groups(self) -> list[str]:
