@@ -6,15 +6,16 @@ shapes by kind of node, and fixes every position with a seeded or deterministic 
 page opens at once and looks the same on every load. :mod:`bmlkg.views` turns a :class:`View` into HTML.
 
 >>> import bmlkg
->>> view = build_view(bmlkg.load(), "term", term="bone marrow lesion", depth=1)
->>> view.nodes[0].label
-'bone marrow lesion'
+>>> view = build_view(bmlkg.load(), "term", term="BML", depth=1)
+>>> view.question
+'What is bone marrow lesion connected to, within one step?'
+>>> view.node("https://w3id.org/bmlkg/BoneMarrowOedemaSign").group      # its superclass, one step up
+'imaging_finding'
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import textwrap
 from collections import defaultdict
@@ -25,8 +26,9 @@ import networkx as nx
 
 from .errors import InputError
 from .graph import KnowledgeGraph, normalise
+from .layouts import column_tree, layered, rings, schema_grid
 from .netgraph import (
-    DIRECTION_COLOURS, KINDS, SUBCLASS, UNKNOWN_DIRECTION, Claim, Kind, Model, local_name, one_line,
+    DIRECTION_COLOURS, KINDS, UNKNOWN_DIRECTION, Claim, Kind, Model, local_name, one_line,
 )
 from .vocab import BASE, BIBO, BML, curie, expand
 
@@ -337,137 +339,6 @@ def claims_citing(model: Model, source: str) -> list[Claim]:
     return [c for c in model.claims.values() if source in c.sources]
 
 
-# -- layouts (networkx; deterministic) ------------------------------------------------------------------
-def layered(layers: list[list[str]], edges: list[tuple[str, str]], x_gap: float = 420, y_gap: float = 100,
-            max_rows: int = 14, heights: dict[str, float] | None = None, keep_order: tuple[int, ...] = ()
-            ) -> dict[str, tuple[float, float]]:
-    """Columns left to right; each column ordered by the mean row of its neighbours in earlier columns
-    (barycentre heuristic), wrapped into several sub-columns when longer than ``max_rows``. A column's
-    row spacing is at least ``y_gap`` and at least its tallest node (``heights``, in pixels) plus a gap.
-    Columns listed in ``keep_order`` keep the order they are given in (a ranking, say)."""
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for a, b in edges:
-        neighbours[a].add(b)
-        neighbours[b].add(a)
-    pos: dict[str, tuple[float, float]] = {}
-    rank: dict[str, float] = {}
-    x = 0.0
-    for index, layer in enumerate(layers):
-        def key(n: str) -> tuple[float, str]:
-            seen = [rank[m] for m in neighbours[n] if m in rank]
-            return (sum(seen) / len(seen) if seen else 1e9, n)
-
-        ordered = list(layer) if index in keep_order else sorted(layer, key=key)
-        gap = max([y_gap] + [(heights or {}).get(n, 0) + 22 for n in ordered])
-        cols = max(1, math.ceil(len(ordered) / max_rows))
-        rows = math.ceil(len(ordered) / cols) if ordered else 0
-        for i, n in enumerate(ordered):
-            col, row = divmod(i, rows) if rows else (0, 0)
-            pos[n] = (x + col * x_gap * 0.75, (row - (rows - 1) / 2) * gap)
-            rank[n] = i
-        x += x_gap * (1 + 0.75 * (cols - 1))
-    return pos
-
-
-def column_tree(tree: nx.DiGraph, root: str, col_gap: float = 330, row_gap: float = 82, indent: float = 36
-                ) -> dict[str, tuple[float, float]]:
-    """A tree drawn as a table: the root on top, each child of the root heads a column, and the rest of its
-    subtree is listed below it in depth-first order, indented by depth (like an outline)."""
-    heads = sorted(tree.successors(root), key=lambda c: tree.nodes[c].get("order", c))
-    pos = {root: ((len(heads) - 1) * col_gap / 2, -1.6 * row_gap)}
-    for i, head in enumerate(heads):
-        x = i * col_gap
-        pos[head] = (x, 0.0)
-        row = 1
-
-        def walk(node: str, depth: int) -> None:
-            nonlocal row
-            for child in sorted(tree.successors(node), key=lambda c: tree.nodes[c].get("order", c)):
-                pos[child] = (x + indent * (depth - 1), row * row_gap)
-                row += 1
-                walk(child, depth + 1)
-
-        walk(head, 1)
-    return pos
-
-
-def rings(center: str, distance: dict[str, int], graph: nx.Graph, gap: float = 330,
-          spacing: float = 170) -> dict[str, tuple[float, float]]:
-    """Concentric rings by distance from the centre; each ring ordered by its parents' angles."""
-    pos = {center: (0.0, 0.0)}
-    angle = {center: 0.0}
-    by_ring: dict[int, list[str]] = defaultdict(list)
-    for n, d in distance.items():
-        if n != center:
-            by_ring[d].append(n)
-    radius = 0.0
-    for d in sorted(by_ring):
-        members = by_ring[d]
-
-        def key(n: str) -> tuple[float, str]:
-            parents = [angle[m] for m in graph.neighbors(n) if m in angle and distance.get(m) == d - 1]
-            return (sum(parents) / len(parents) if parents else 0.0, n)
-
-        members.sort(key=key)
-        radius = max(radius + gap, len(members) * spacing / (2 * math.pi))
-        for i, n in enumerate(members):
-            a = -math.pi / 2 + 2 * math.pi * i / len(members)
-            angle[n] = a
-            pos[n] = (radius * math.cos(a), radius * math.sin(a))
-    return pos
-
-
-def force_layout(graph: nx.Graph, width: float = 1600, seed: int = 7, iterations: int = 400,
-                 gravity: float = 0.05) -> dict[str, tuple[float, float]]:
-    """Fruchterman–Reingold spring layout, seeded, in plain Python (networkx's own layouts need numpy).
-
-    Starts from a circle in sorted node order jittered by a seeded generator, so the same graph always
-    gets the same picture."""
-    import random
-
-    nodes = sorted(graph)
-    if len(nodes) < 2:
-        return {n: (0.0, 0.0) for n in nodes}
-    rng = random.Random(seed)
-    pos = {n: [math.cos(2 * math.pi * i / len(nodes)) + rng.uniform(-0.05, 0.05),
-               math.sin(2 * math.pi * i / len(nodes)) + rng.uniform(-0.05, 0.05)] for i, n in enumerate(nodes)}
-    k = math.sqrt(4.0 / len(nodes))
-    temperature = 0.2
-    edges = sorted({tuple(sorted(e[:2])) for e in graph.edges if e[0] != e[1]})
-    for _ in range(iterations):
-        shift = {n: [0.0, 0.0] for n in nodes}
-        for i, a in enumerate(nodes):
-            for b in nodes[i + 1:]:
-                dx, dy = pos[a][0] - pos[b][0], pos[a][1] - pos[b][1]
-                dist = max(math.hypot(dx, dy), 1e-3)
-                force = k * k / dist
-                shift[a][0] += dx / dist * force
-                shift[a][1] += dy / dist * force
-                shift[b][0] -= dx / dist * force
-                shift[b][1] -= dy / dist * force
-        for a, b in edges:
-            dx, dy = pos[a][0] - pos[b][0], pos[a][1] - pos[b][1]
-            dist = max(math.hypot(dx, dy), 1e-3)
-            force = dist * dist / k
-            shift[a][0] -= dx / dist * force
-            shift[a][1] -= dy / dist * force
-            shift[b][0] += dx / dist * force
-            shift[b][1] += dy / dist * force
-        for n in nodes:
-            shift[n][0] -= gravity * pos[n][0] * len(nodes) ** 0.5
-            shift[n][1] -= gravity * pos[n][1] * len(nodes) ** 0.5
-            length = max(math.hypot(*shift[n]), 1e-9)
-            step = min(length, temperature)
-            pos[n][0] += shift[n][0] / length * step
-            pos[n][1] += shift[n][1] / length * step
-        temperature = max(temperature * 0.985, 0.002)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
-    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    return {n: ((p[0] - cx) * width / span, (p[1] - cy) * width / span) for n, p in pos.items()}
-
-
 # -- resolving parameters -------------------------------------------------------------------------------
 def resolve_term(model: Model, text: str, parameter: str, kinds: tuple[str, ...] | None = None) -> str:
     iri = model.kg.resolve(text, parameter=parameter).iri
@@ -562,35 +433,11 @@ def ontology_view(model: Model) -> View:
                        + "; ".join(f"{model.label(a)} → {model.label(c)}" for a, c in ex[:3]))
         b.link(ks, ko, label, "\n".join(tip))
     _ontology_evidence_layer(model, b, kind_node)
-    positions = schema_grid(b.nodes)
+    positions = schema_grid({node_id: node.group for node_id, node in b.nodes.items()})
     n_terms = len(model.term_kinds)
     return b.view("ontology", "ontology", "What kinds of term does the graph hold, and how do they relate?",
                   f"{n_terms} terms in {len(kind_node)} kinds; an edge counts the derived term edges between two "
                   f"kinds. Every term edge rests on claims, which cite sources (right).", positions)
-
-
-#: Layout hints for the overview: each kind's place on a fixed grid (column, row), so the map is the same
-#: picture in every release; related kinds sit side by side.
-SCHEMA_GRID: dict[str, tuple[float, float]] = {
-    "cause_category": (0, 0), "condition": (1, 0), "feature": (2, 0), "outcome": (3, 0),
-    "pathological_process": (0, 1), "clinical_context": (1, 1), "imaging_finding": (2, 1), "symptom": (3, 1),
-    "treatment": (4, 1), "anatomical_location": (0, 2), "imaging_modality": (1, 2),
-    "histological_finding": (2, 2), "mechanism": (3, 2), "marker": (4, 2), "scoring_system": (1.5, 3),
-    "claim": (3.2, 3.1), "seed": (4.4, 2.75), "paper": (4.4, 3.3), "document": (4.4, 3.85),
-}
-
-
-def schema_grid(nodes: dict[str, VNode], x_gap: float = 340, y_gap: float = 200) -> dict[str, tuple[float, float]]:
-    """Positions from :data:`SCHEMA_GRID`; kinds without a place go on a row below, in order."""
-    pos: dict[str, tuple[float, float]] = {}
-    spare = 0
-    for node_id, node in sorted(nodes.items()):
-        col, row = SCHEMA_GRID.get(node.group, (None, None))
-        if col is None:
-            col, row = spare, 4.5
-            spare += 1
-        pos[node_id] = (col * x_gap, row * y_gap)
-    return pos
 
 
 def _ontology_evidence_layer(model: Model, b: _Builder, kind_node: dict[str, str]) -> None:

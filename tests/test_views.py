@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -388,3 +387,18 @@ def test_build_renders_the_views_and_links_the_documentation(built):
     assert "ontology/index.html" in index.attributes("href")
     for href in index.attributes("href"):
         assert (html / href).exists(), href
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import bmlkg.graphformats
+    import bmlkg.layouts
+    import bmlkg.netgraph
+    import bmlkg.ontodoc
+    import bmlkg.viewdata
+    import bmlkg.views
+
+    for module in (bmlkg.netgraph, bmlkg.layouts, bmlkg.viewdata, bmlkg.views, bmlkg.ontodoc, bmlkg.graphformats):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__
