@@ -163,3 +163,31 @@ def test_hostile_label_renders_as_text_in_chromium(browser, tmp_path):
         assert visit.drawn() == (len(view.nodes), len(view.edges))
     finally:
         visit.close()
+
+
+def test_every_page_the_build_renders_draws_offline(browser, built):
+    """All pages of exports/html/: drawn counts equal the counts the page states, no error, no request."""
+    folder = built / "html"
+    pages = sorted(p for p in folder.glob("*.html") if p.name != "index.html")
+    assert len(pages) >= len(VIEWS)
+    problems = []
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, offline=True)
+    try:
+        page = context.new_page()
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        for path in pages:
+            errors.clear()
+            requests.clear()
+            page.goto(path.resolve().as_uri())
+            page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+            stated = page.evaluate("[+document.body.dataset.nodes, +document.body.dataset.edges]")
+            drawn = page.evaluate("[network.body.nodeIndices.length, network.body.edgeIndices.length]")
+            extra = [u for u in requests if u != path.resolve().as_uri() and not u.startswith("data:")]
+            if drawn != stated or errors or extra:
+                problems.append((path.name, drawn, stated, errors[:2], extra[:2]))
+    finally:
+        context.close()
+    assert problems == []
