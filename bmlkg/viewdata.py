@@ -137,7 +137,7 @@ def wrap(text: str, width: int = 22, max_lines: int = 4) -> str:
 
 
 def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "x"
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-") or "x"
 
 
 def _kind_entry(kind: Kind) -> LegendEntry:
@@ -226,8 +226,13 @@ class _Builder:
         out = {}
         for node_id, node in self.nodes.items():
             lines = node.label.count("\n") + 1
-            inside = self.legend[node.group].shape in ("box", "ellipse", "database")
-            out[node_id] = lines * 24 + 22 if inside else node.size * 2 + lines * 26
+            shape = self.legend[node.group].shape
+            if shape == "ellipse":                  # an ellipse around the text is taller than a box
+                out[node_id] = lines * 34 + 30
+            elif shape in ("box", "database"):
+                out[node_id] = lines * 24 + 22
+            else:
+                out[node_id] = node.size * 2 + lines * 26
         return out
 
     def view(self, name: str, slug: str, question: str, subtitle: str, positions: dict[str, tuple[float, float]],
@@ -771,7 +776,7 @@ def differential_view(model: Model, finding: Any = (), context: Any = (), absent
     positions = layered([l for l in layers if l], list(b.edges), x_gap=520, y_gap=60, max_rows=10,
                         heights=b.heights(), keep_order=(1,))
     typed = [*(finding or ()), *(context or ()), *(f"no {a}" for a in (absent or ()))]
-    return b.view("differential", "differential-" + slugify(" ".join(typed))[:60],
+    return b.view("differential", "differential-" + slugify(" ".join(typed)),
                   "What could cause these findings, and what would tell the causes apart?",
                   f"Given: {'; '.join(one_line(t) for t in typed)}. {len(result.conditions)} conditions scored; "
                   f"the top {len(shown)} shown, bigger = higher rank. Score = support − against, from the sources' "
