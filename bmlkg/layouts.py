@@ -70,9 +70,11 @@ def column_tree(tree: nx.DiGraph, root: str, col_gap: float = 330, row_gap: floa
     return pos
 
 
-def rings(center: str, distance: dict[str, int], graph: nx.Graph, gap: float = 330,
-          spacing: float = 170) -> dict[str, tuple[float, float]]:
-    """Concentric rings by distance from the centre; each ring ordered by its parents' angles."""
+def rings(center: str, distance: dict[str, int], graph: nx.Graph, gap: float = 330, spacing: float = 170,
+          group: dict[str, str] | None = None) -> dict[str, tuple[float, float]]:
+    """Concentric rings by distance from the centre. Each ring is ordered by its parents' angles, then by
+    ``group`` (kind), so nodes of one kind sit together; a crowded ring alternates between two radii so
+    that neighbouring labels do not overlap."""
     pos = {center: (0.0, 0.0)}
     angle = {center: 0.0}
     by_ring: dict[int, list[str]] = defaultdict(list)
@@ -83,16 +85,21 @@ def rings(center: str, distance: dict[str, int], graph: nx.Graph, gap: float = 3
     for d in sorted(by_ring):
         members = by_ring[d]
 
-        def key(n: str) -> tuple[float, str]:
+        def key(n: str) -> tuple[float, str, str]:
             parents = [angle[m] for m in graph.neighbors(n) if m in angle and distance.get(m) == d - 1]
-            return (sum(parents) / len(parents) if parents else 0.0, n)
+            return (round(sum(parents) / len(parents), 6) if parents else 0.0, (group or {}).get(n, ""), n)
 
         members.sort(key=key)
-        radius = max(radius + gap, len(members) * spacing / (2 * math.pi))
+        staggered = len(members) > 24
+        per_node = spacing / 2 if staggered else spacing
+        radius = max(radius + gap, len(members) * per_node / (2 * math.pi))
         for i, n in enumerate(members):
             a = -math.pi / 2 + 2 * math.pi * i / len(members)
+            r = radius + (gap * 0.4 if staggered and i % 2 else 0.0)
             angle[n] = a
-            pos[n] = (radius * math.cos(a), radius * math.sin(a))
+            pos[n] = (r * math.cos(a), r * math.sin(a))
+        if staggered:
+            radius += gap * 0.4
     return pos
 
 

@@ -33,6 +33,7 @@ from .netgraph import (
 from .vocab import BASE, BIBO, BML, curie, expand
 
 IS_A = "is a"
+IS_A_COLOUR = "#B0B0B0"
 GREY = "#8a8a8a"
 #: Study designs from strongest (rank 8) to weakest (0): a sequential blue scale, dark = strong.
 DESIGN_SCALE = ("#DEEBF7", "#C6DBEF", "#9ECAE1", "#6BAED6", "#4292C6", "#2171B5", "#08519C", "#08306B", "#041E45")
@@ -100,8 +101,16 @@ class View:
 
     def edge_legend(self) -> list[tuple[str, str, bool]]:
         """(label, colour, dashed) of each kind of edge drawn; merged labels count once per part."""
-        return sorted({(e.legend or re.sub(r" \(\d+\)$", "", part), e.colour, e.dashes)
-                       for e in self.edges for part in e.label.split(" · ") if part and not part.startswith("+")})
+        found = set()
+        for e in self.edges:
+            for part in e.label.split(" · "):
+                if not part or part.startswith("+"):
+                    continue
+                if part == IS_A:
+                    found.add((IS_A, IS_A_COLOUR, True))
+                else:
+                    found.add((e.legend or re.sub(r" \(\d+\)$", "", part), e.colour, e.dashes))
+        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -211,12 +220,15 @@ class _Builder:
             if label not in edge.label.split(" · "):
                 edge.label = f"{edge.label} · {label}"
                 edge.tooltip = f"{edge.tooltip}\n\n{tooltip}".strip()
+                if edge.dashes and not style.get("dashes"):    # a solid relation outranks a dashed is-a
+                    edge.colour, edge.dashes = style.get("colour", GREY), False
+                    edge.width = style.get("width", edge.width)
             return
         self.edges[key] = VEdge(source, target, label, tooltip or label, **style)
 
     def is_a(self, child: str, parent: str) -> None:
         tip = f"{self.model.label(child)} is a kind of {self.model.label(parent)} (rdfs:subClassOf)"
-        self.link(child, parent, IS_A, tip, colour="#B0B0B0", dashes=True, width=1.2)
+        self.link(child, parent, IS_A, tip, colour=IS_A_COLOUR, dashes=True, width=1.2)
 
     def term_edge(self, s: str, p: str, o: str) -> None:
         self.link(s, o, one_line(self.model.label(p)), edge_tooltip(self.model, s, p, o))
@@ -666,7 +678,8 @@ def term_view(model: Model, term: str, depth: Any = 1) -> View:
     return b.view("term", f"term-{slugify(local_name(iri))}-d{depth}",
                   f"What is {label} connected to, within {steps}?",
                   f"{len(keep) - 1} terms within {steps} of {label} (term edges derived from claims, and is-a links).",
-                  rings(iri, distance, g), params={"term": curie(iri), "depth": depth})
+                  rings(iri, distance, g, group={n: b.nodes[n].group for n in keep}),
+                  params={"term": curie(iri), "depth": depth})
 
 
 def source_view(model: Model, source: str) -> View:
