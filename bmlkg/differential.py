@@ -300,7 +300,7 @@ class Resolver:
     def suggest(self, phrase: str) -> list[str]:
         key = normalise(phrase)
         close = difflib.get_close_matches(key, list(self.index), n=5, cutoff=0.6)
-        words = set(_tokens(phrase))
+        words = {w for w in _tokens(phrase) if len(w) > 2}
         overlap = sorted(
             (k for k, w in self.token_index().items() if w & words),
             key=lambda k: (-len(self.token_index()[k] & words), len(k), k),
