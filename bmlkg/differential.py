@@ -540,7 +540,7 @@ class CompareResult:
         return asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False, default=_jsonable) + "\n"
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def to_table(self) -> str:
         return render_compare(self)
@@ -548,12 +548,6 @@ class CompareResult:
     def rows(self) -> list[dict]:
         return [{"feature": f["label"], "a": (f["a"] or {}).get("strength"), "b": (f["b"] or {}).get("strength"),
                  "difference": f["difference"]} for f in self.features]
-
-
-def _jsonable(value):
-    if isinstance(value, Source):
-        return asdict(value)
-    raise TypeError(type(value).__name__)
 
 
 def compare(kg, a: str, b: str) -> CompareResult:

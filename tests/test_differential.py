@@ -17,7 +17,7 @@ import pytest
 import bmlkg
 from bmlkg.differential import SCORING, parse_demographic
 
-from .conftest import REPO, run_cli
+from .conftest import run_cli
 from .helpers import FIXTURES, mini_source
 
 B = "https://w3id.org/bmlkg/"
@@ -189,6 +189,8 @@ def test_parse_demographic(text, expected):
 
 # -- the real graph: every case ----------------------------------------------------------------------
 def test_fixture_cases_keep_the_shared_eight_unchanged():
+    if not SHARED_CASES.exists():
+        pytest.skip(f"{SHARED_CASES} (the project's competency file) lives outside the repository")
     shared = _cases(SHARED_CASES)
     ours = _cases(CASES)
     assert ours[:len(shared)] == shared
