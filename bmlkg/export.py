@@ -59,14 +59,14 @@ def jsonld_context() -> dict:
 
 def _jsonld_term(term) -> dict | str:
     if isinstance(term, ox.NamedNode):
-        return {"@id": curie(term.value)}
+        return {"@id": curie(term.value, PREFIXES)}
     if isinstance(term, ox.BlankNode):
         return {"@id": f"_:{term.value}"}
     value: dict = {"@value": term.value}
     if term.language:
         value["@language"] = term.language
     elif term.datatype.value != XSD_STRING:
-        value["@type"] = curie(term.datatype.value)
+        value["@type"] = curie(term.datatype.value, PREFIXES)
     return value
 
 
@@ -74,14 +74,14 @@ def _jsonld(triples: list[ox.Triple]) -> bytes:
     """Compact-IRI JSON-LD with the context inline (readable offline by any JSON-LD 1.1 processor)."""
     nodes: dict[str, dict] = {}
     for t in triples:
-        sid = curie(t.subject.value) if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
+        sid = curie(t.subject.value, PREFIXES) if isinstance(t.subject, ox.NamedNode) else f"_:{t.subject.value}"
         node = nodes.setdefault(sid, {"@id": sid})
         if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" and isinstance(
             t.object, (ox.NamedNode,)
         ):
-            node.setdefault("@type", []).append(curie(t.object.value))
+            node.setdefault("@type", []).append(curie(t.object.value, PREFIXES))
         else:
-            node.setdefault(curie(t.predicate.value), []).append(_jsonld_term(t.object))
+            node.setdefault(curie(t.predicate.value, PREFIXES), []).append(_jsonld_term(t.object))
     graph = []
     for sid in sorted(nodes):
         node = nodes[sid]

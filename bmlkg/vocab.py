@@ -133,10 +133,11 @@ def sparql_prefixes() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
-def curie(iri: str) -> str:
-    """Shorten an IRI with the project prefix map; return it unchanged when no prefix fits."""
+def curie(iri: str, prefixes: dict[str, str] | None = None) -> str:
+    """Shorten an IRI with a prefix map (default: project and xref prefixes); unchanged when none fits."""
     best = ""
-    for prefix, ns in {**PREFIXES, **XREF_PREFIXES}.items():
+    table = prefixes if prefixes is not None else {**PREFIXES, **XREF_PREFIXES}
+    for prefix, ns in table.items():
         if iri.startswith(ns) and len(ns) > len(best) and _is_local(iri[len(ns):]):
             best, short = ns, f"{prefix}:{iri[len(ns):]}"
     return short if best else iri
