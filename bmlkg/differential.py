@@ -228,6 +228,8 @@ class Resolver:
         present = role != "absent"
         phrase, note = raw, ""
         negated = NEGATION.match(raw)
+        if negated and self._exact(raw)[0]:
+            negated = None          # a known name that starts like a negation is taken as it stands
         if negated and role != "absent":
             phrase, present, note = negated.group("rest").strip(), False, f"read as absent: {negated.group('rest').strip()!r}"
         elif negated:

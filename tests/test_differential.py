@@ -307,3 +307,11 @@ def test_cli_compare_table_names_sources():
     assert "Compare: bone marrow oedema syndrome (bml:BoneMarrowOedemaSyndrome)  vs  early osteonecrosis" in proc.stdout
     assert "The sources say these must be told apart:" in proc.stdout
     assert "src:seed-003" in proc.stdout
+
+
+def test_known_name_starting_like_a_negation_is_taken_as_it_stands(kg):
+    """'no weight-bearing' is a synonym of a treatment in the graph: not read as 'weight-bearing' absent."""
+    r = kg.differential(["bone marrow oedema"], context=["no weight-bearing", "no recent injury"])
+    as_typed, negated = r.inputs[1], r.inputs[2]
+    assert as_typed.present and as_typed.terms[0].match == "hasExactSynonym"
+    assert not negated.present and negated.terms[0].iri == B + "RecentKneeInjury"
