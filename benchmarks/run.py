@@ -1,0 +1,326 @@
+"""``make bench``: how bmlkg's cost grows with the graph, with rdflib's engine as the baseline in the same run.
+
+Three parts, each in fresh processes so one cannot slow or bloat another:
+
+1. build stages at scale 1 (``bmlkg build``: load, SHACL, QC, HermiT, export, render);
+2. per scale factor (1, 10, 100, 1000 by default): the curated graph scaled by :mod:`benchmarks.generate`,
+   loaded, every library query timed on Oxigraph and on rdflib with their rows compared, exported, and the
+   peak memory of each engine's process;
+3. view build time and the time until the network is drawn and still in headless Chromium.
+
+Figures go to ``benchmarks/latest.json`` (git-ignored) and a table is printed. Ratios between engines are
+measured in the same run, so they hold on a noisy machine even when absolute times drift.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import generate
+from .stats import fit_exponent, machine, median
+
+REPO = Path(__file__).resolve().parent.parent
+LATEST = REPO / "benchmarks" / "latest.json"
+SCALES = (1, 10, 100, 1000)
+#: Timed runs per query (after one untimed warm-up run), by engine and scale factor.
+REPS = {"oxigraph": {1: 30, 10: 20, 100: 10, 1000: 5}, "rdflib": {1: 10, 10: 5, 100: 2, 1000: 1}}
+#: rdflib runs without a warm-up at these scales (one run is both the timing and the rows).
+RDFLIB_NO_WARMUP = (100, 1000)
+#: A query that runs longer than this (seconds) is stopped and reported as capped; once capped at one
+#: scale it is not run on that engine at larger scales (the scaled graphs nest, so it would be slower).
+CAP_S = {"oxigraph": 20.0, "rdflib": {1: 10.0, 10: 10.0, 100: 10.0, 1000: 5.0}}
+#: Timed runs of one query stop when they would take longer than this (at least one timed run is made).
+BUDGET_S = {1: 5.0, 10: 5.0, 100: 3.0, 1000: 3.0}
+#: The export is stopped after this many seconds and reported as capped (then not run at larger scales).
+EXPORT_CAP_S = 60.0
+VIEW_SIZES = (100, 1000, 5000)
+
+
+@dataclass
+class Options:
+    scales: tuple[int, ...] = SCALES
+    seed: int = generate.DEFAULT_SEED
+    out: Path = LATEST
+    build: bool = True
+    views: bool = True
+    keep: Path | None = None  # keep the work folder here (generated graphs, exports) for inspection
+    progress: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def say(options: Options, message: str) -> None:
+    if options.progress:
+        sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
+        sys.stderr.flush()
+
+
+def _child(module: str, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", f"benchmarks.{module}", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _failure(done: subprocess.CompletedProcess) -> str:
+    tail = (done.stderr or done.stdout or "").strip().splitlines()
+    return f"exit {done.returncode}: {tail[-1] if tail else 'no output'}"
+
+
+# -- build stages -----------------------------------------------------------------------------------
+def bench_build(options: Options, work: Path, runs: int = 3) -> dict:
+    """``bmlkg build`` wall time (median of ``runs`` CLI runs) and its stages (one in-process run)."""
+    say(options, "build stages at scale 1 (bmlkg build, HermiT and SHACL included)")
+    stages_file = work / "build-stages.json"
+    done = _child("buildbench", str(work / "build-stages-out"), str(stages_file))
+    if done.returncode != 0:
+        return {"error": _failure(done)}
+    detail = json.loads(stages_file.read_text(encoding="utf-8"))
+    walls = []
+    for i in range(runs):
+        started = time.perf_counter()
+        cli = subprocess.run([sys.executable, "-m", "bmlkg", "-q", "build", "--fail-on", "none",
+                              "--out", str(work / f"build-cli-{i}")], cwd=REPO, capture_output=True, text=True)
+        walls.append(time.perf_counter() - started)
+        if cli.returncode != 0:
+            return {"error": f"bmlkg build: {_failure(cli)}", **detail}
+    stages = {k: detail["stages"].get(k) for k in ("load", "shacl", "qc", "reason", "export", "render")}
+    return {
+        "total_s": round(median(walls), 3), "cli_runs_s": [round(w, 3) for w in walls],
+        "stages": stages, "in_process_s": detail["in_process_s"], "triples": detail["triples"],
+        "classes": detail["classes"], "claims": detail["claims"], "html_files": detail["html_files"],
+        "peak_rss_mb": detail["peak_rss_mb"], "findings": detail["findings"],
+    }
+
+
+# -- scales -----------------------------------------------------------------------------------------
+def bench_scale(options: Options, factor: int, template: generate.Template, work: Path,
+                scale1_texts: dict | None, capped_before: dict[str, tuple[int, int]]) -> tuple[dict, dict]:
+    """One scale: generate, then the default-engine process, then the rdflib process; compare rows.
+
+    A query rdflib was stopped on at a smaller scale is not run again on rdflib (``capped_before``: name ->
+    (factor, cap in ms)); the scaled graphs nest (copy k is the same at every factor), so it is at least as slow.
+    """
+    from bmlkg.constants import QUERIES_DIR
+
+    folder = work / f"x{factor}"
+    (folder / "sources").mkdir(parents=True, exist_ok=True)
+    say(options, f"scale {factor}: generating")
+    started = time.perf_counter()
+    written = generate.write(folder / "sources" / "scaled.nt", factor, options.seed, template=template)
+    generate_s = time.perf_counter() - started
+    job = {
+        "factor": factor, "sources": str(folder / "sources"), "loaded_nt": str(folder / "loaded.nt"),
+        "texts": str(folder / "texts.json"), "queries_dir": str(QUERIES_DIR),
+        "export_dir": str(folder / "export"), "export_cap_s": EXPORT_CAP_S,
+        "export_skip": capped_before.get("export"),
+        "reps": REPS["oxigraph"].get(factor, 5), "budget_s": BUDGET_S.get(factor, 3.0),
+        "cap_s": CAP_S["oxigraph"],
+        "skip": {n: f"stopped at the cap at {f}x" for n, (f, _ms) in capped_before.get("oxigraph", {}).items()},
+    }
+    (folder / "job-default.json").write_text(json.dumps(job), encoding="utf-8")
+    say(options, f"scale {factor}: {written} source triples; default engine (load, queries, export)")
+    done = _child("scales", "default", str(folder / "job-default.json"), str(folder / "default.json"))
+    if done.returncode != 0:
+        return {"factor": factor, "error": f"default engine: {_failure(done)}"}, {}
+    ox = json.loads((folder / "default.json").read_text(encoding="utf-8"))
+    ox_rows = json.loads((folder / "default.json.rows.json").read_text(encoding="utf-8"))
+    texts = json.loads((folder / "texts.json").read_text(encoding="utf-8"))
+    job.update(reps=REPS["rdflib"].get(factor, 1), warmup=factor not in RDFLIB_NO_WARMUP,
+               cap_s=CAP_S["rdflib"].get(factor, 5.0),
+               skip={n: f"stopped at the cap at {f}x" for n, (f, _ms) in capped_before.get("rdflib", {}).items()})
+    (folder / "job-rdflib.json").write_text(json.dumps(job), encoding="utf-8")
+    say(options, f"scale {factor}: {ox['triples']} triples loaded; rdflib engine (load, queries)")
+    done = _child("scales", "rdflib", str(folder / "job-rdflib.json"), str(folder / "rdflib.json"))
+    if done.returncode != 0:
+        rd, rd_rows = {"error": _failure(done), "queries": {}}, {}
+    else:
+        rd = json.loads((folder / "rdflib.json").read_text(encoding="utf-8"))
+        rd_rows = json.loads((folder / "rdflib.json.rows.json").read_text(encoding="utf-8"))
+    entry = assemble(factor, ox, rd, ox_rows, rd_rows, job, capped_before.get("rdflib", {}),
+                     capped_before.get("oxigraph", {}))
+    entry["generate_s"] = round(generate_s, 3)
+    if scale1_texts is not None:
+        entry["bound_as_at_scale_1"] = sorted(n for n in texts if texts[n] == scale1_texts.get(n))
+        entry["bound_differently"] = sorted(n for n in texts if texts[n] != scale1_texts.get(n))
+    if options.keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return entry, texts
+
+
+def assemble(factor: int, ox: dict, rd: dict, ox_rows: dict, rd_rows: dict, job: dict,
+             capped_before: dict[str, tuple[int, int]] | None = None,
+             ox_capped_before: dict[str, tuple[int, int]] | None = None) -> dict:
+    """One ``scales`` entry of latest.json from the two processes' figures."""
+    queries, capped, mismatches, errors, speedups, lower_bounds, ox_capped = {}, [], [], [], [], [], []
+    for name in sorted(ox["queries"]):
+        o = ox["queries"][name]
+        r = rd.get("queries", {}).get(name)
+        item = {"rows": o.get("rows"), "bind_ms": o.get("bind_ms"), "equal": None}
+        if "error" in o:
+            item["oxigraph"] = {"error": o["error"]}
+            errors.append(f"{name} (Oxigraph): {o['error']}")
+        elif o.get("capped") or o.get("skipped"):
+            cap_ms = o["cap_ms"] if o.get("capped") else (ox_capped_before or {})[name][1]
+            item["oxigraph"] = {"capped": True, "cap_ms": cap_ms,
+                                "display": f">{cap_ms:,}" + ("*" if o.get("skipped") else "")}
+            ox_capped.append(name)
+        else:
+            item["oxigraph"] = {"median": o["median"], "p95": o["p95"], "runs": o["runs"]}
+        if r is None:
+            item["rdflib"] = None
+        elif "error" in r:
+            item["rdflib"] = {"error": r["error"]}
+            errors.append(f"{name} (rdflib): {r['error']}")
+        elif r.get("capped") or r.get("skipped"):
+            capped.append(name)
+            cap_ms = r["cap_ms"] if r.get("capped") else (capped_before or {})[name][1]
+            item["rdflib"] = {"capped": True, "cap_ms": cap_ms, "display": f">{cap_ms:,}"}
+            if r.get("skipped"):
+                item["rdflib"]["skipped"] = r["skipped"]
+                item["rdflib"]["display"] += "*"
+            if "median" in item["oxigraph"]:  # rows not compared: rdflib was stopped before it answered
+                bound = cap_ms / max(item["oxigraph"]["median"], 1e-6)
+                item["speedup"] = f">{bound:.0f}"
+                lower_bounds.append(bound)
+        else:
+            item["rdflib"] = {"median": r["median"], "p95": r["p95"], "runs": r["runs"]}
+            if "median" in item["oxigraph"]:
+                item["equal"] = ox_rows.get(name) == rd_rows.get(name)
+                if not item["equal"]:
+                    mismatches.append(name)
+                    item["difference"] = _difference(ox_rows.get(name, []), rd_rows.get(name, []))
+                item["speedup"] = round(r["median"] / max(item["oxigraph"]["median"], 1e-6), 1)
+                speedups.append(item["speedup"])
+        queries[name] = item
+    ox_done = [q["oxigraph"] for q in queries.values() if "median" in q["oxigraph"]]
+    rd_done = [q["rdflib"] for q in queries.values() if q["rdflib"] and "median" in q["rdflib"]]
+    ratios = speedups + lower_bounds
+    compared = sum(1 for q in queries.values() if q["equal"] is not None)
+    entry = {
+        "factor": factor,
+        "triples": ox["triples"],
+        "derived_edges": ox["derived_edges"],
+        "load_s": {"oxigraph": rd.get("oxigraph_store_load_s"), "rdflib": rd.get("rdflib_load_s"),
+                   "bmlkg_load": ox["bmlkg_load_s"]},
+        "query_ms": {
+            "oxigraph": {**_summary([q["median"] for q in ox_done], [q["p95"] for q in ox_done]),
+                         "capped": ox_capped},
+            "rdflib": {**_summary([q["median"] for q in rd_done], [q["p95"] for q in rd_done]),
+                       "capped": capped},
+        },
+        "speedup_median": round(median(ratios), 1) if ratios else None,
+        "speedup_min": round(min(ratios), 1) if ratios else None,
+        "speedup_min_is_lower_bound": bool(lower_bounds) and min(ratios) in lower_bounds,
+        "results_equal": compared > 0 and not mismatches and not errors,
+        "mismatches": mismatches,
+        "errors": errors,
+        "compared": compared,
+        "export_s": ox.get("export_s"),
+        "peak_rss_mb": ox.get("peak_rss_mb"),
+        "peak_rss_mb_load_query": ox.get("peak_rss_mb_load_query"),
+        "peak_rss_mb_rdflib": rd.get("peak_rss_mb"),
+        "reps": {"oxigraph": job_reps("oxigraph", factor), "rdflib": job_reps("rdflib", factor)},
+        "rdflib_warmup": factor not in RDFLIB_NO_WARMUP,
+        "rdflib_cap_ms": round(job["cap_s"] * 1000) if job.get("cap_s") else None,
+        "queries": queries,
+    }
+    for key in ("export_capped_s", "export_skipped", "export_writers_s"):
+        if ox.get(key) is not None:
+            entry[key] = ox[key]
+    entry["oxigraph_cap_ms"] = round(CAP_S["oxigraph"] * 1000)
+    if rd.get("error"):
+        entry["rdflib_error"] = rd["error"]
+    return entry
+
+
+def job_reps(engine: str, factor: int) -> int:
+    return REPS[engine].get(factor, 5 if engine == "oxigraph" else 1)
+
+
+def _summary(medians: list[float], p95s: list[float]) -> dict:
+    """Worst query's median and p95 (the figures the targets are about), and the typical query's median."""
+    if not medians:
+        return {"median": None, "p95": None, "typical_median": None}
+    return {"median": max(medians), "p95": max(p95s), "typical_median": round(median(medians), 3)}
+
+
+def _difference(a: list, b: list) -> dict:
+    sa, sb = {json.dumps(r) for r in a}, {json.dumps(r) for r in b}
+    return {"oxigraph_rows": len(a), "rdflib_rows": len(b),
+            "only_oxigraph": sorted(sa - sb)[:3], "only_rdflib": sorted(sb - sa)[:3]}
+
+
+def growth(scales: list[dict]) -> dict:
+    """Fitted exponents: cost ~ triples ** exponent (1.0 = linear), from the scales that finished."""
+    out = {}
+    series = {
+        "bmlkg_load": lambda s: s["load_s"]["bmlkg_load"],
+        "oxigraph_load": lambda s: s["load_s"]["oxigraph"],
+        "rdflib_load": lambda s: s["load_s"]["rdflib"],
+        "export": lambda s: s.get("export_s"),
+        "peak_rss": lambda s: s.get("peak_rss_mb"),
+    }
+    done = [s for s in scales if "error" not in s]
+    for name, get in series.items():
+        points = [(s["triples"], get(s)) for s in done if get(s)]
+        exponent = fit_exponent([p[0] for p in points], [p[1] for p in points])
+        out[name] = {"exponent": round(exponent, 2) if exponent is not None else None,
+                     "scales": [s["factor"] for s in done if get(s)]}
+    return out
+
+
+# -- everything -------------------------------------------------------------------------------------
+def run(options: Options) -> dict:
+    import bmlkg
+
+    report: dict = {"machine": machine(), "seed": options.seed,
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    started = time.perf_counter()
+    work = options.keep or Path(tempfile.mkdtemp(prefix="bmlkg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if options.build:
+            report["build"] = bench_build(options, work)
+        say(options, "building the scaling template from the curated graph")
+        template = generate.build_template(generate.curated(bmlkg.load()))
+        report["generator"] = {"curated_triples": template.base_triples, "copy_triples": template.copy_triples,
+                               "shared_schema_iris": len(template.shared),
+                               "rewired_claims": len(template.pairs)}
+        report["scales"] = []
+        scale1_texts, capped_before = None, {"oxigraph": {}, "rdflib": {}}
+        for factor in options.scales:
+            entry, texts = bench_scale(options, factor, template, work, scale1_texts, capped_before)
+            report["scales"].append(entry)
+            for name, q in entry.get("queries", {}).items():
+                for engine in ("oxigraph", "rdflib"):
+                    if (q.get(engine) or {}).get("capped") and name not in capped_before[engine]:
+                        capped_before[engine][name] = (factor, q[engine]["cap_ms"])
+            if entry.get("export_capped_s") and "export" not in capped_before:
+                capped_before["export"] = f"stopped at the {entry['export_capped_s']:g} s cap at {factor}x"
+
+            if factor == 1:
+                scale1_texts = texts
+            _save(options.out, report)
+        report["growth"] = growth(report["scales"])
+        if options.views:
+            from .views import bench_views
+
+            report["views"] = bench_views(options, work)
+        report["elapsed_s"] = round(time.perf_counter() - started, 1)
+        _save(options.out, report)
+    finally:
+        if options.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _save(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
