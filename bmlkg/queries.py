@@ -287,9 +287,13 @@ def _cell_rdflib(term) -> Cell:
 
 
 def select_rdflib(graph, text: str) -> Result:
-    """Evaluate a read-only query with rdflib's SPARQL engine."""
+    """Evaluate a read-only query with rdflib's SPARQL engine (see :func:`_lazy_pure_joins`)."""
     try:
-        answer = graph.query(text)
+        from rdflib.plugins.sparql import prepareQuery
+
+        prepared = prepareQuery(text)
+        _lazy_pure_joins(prepared.algebra)
+        answer = graph.query(prepared)
         if answer.type == "ASK":
             return Result(boolean=bool(answer.askAnswer))
         if answer.type in ("CONSTRUCT", "DESCRIBE"):
@@ -311,6 +315,44 @@ def select_rdflib(graph, text: str) -> Result:
         if "Parse" in kind:
             raise InputError(f"SPARQL syntax error: {_first_line(exc)}") from None
         raise QueryError(f"query failed in rdflib: {kind}: {_first_line(exc)}") from None
+
+
+def _lazy_pure_joins(node) -> None:
+    """Let rdflib pass bindings into a join's right side when that side is plain pattern matching.
+
+    rdflib evaluates a join "lazily" (feeding each left solution's bindings into the right side) only when
+    neither side contains another join, so in a group of three or more parts every later part is
+    evaluated with nothing bound: a parameter's ``VALUES`` block no longer anchors an ``rdfs:subClassOf*``
+    path, which then runs over every class (minutes instead of milliseconds). For a right side made only
+    of basic graph patterns, VALUES data and unions or joins of those, feeding bindings in gives exactly
+    the standard join, so those joins are marked lazy; anything else (subqueries, FILTER, BIND, OPTIONAL,
+    MINUS, aggregates) keeps rdflib's own bottom-up evaluation.
+    """
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == "Join" and not node.get("lazy") and _pure_pattern(node.get("p2")):
+            node["lazy"] = True
+        for value in node.values():
+            _lazy_pure_joins(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _lazy_pure_joins(value)
+
+
+def _pure_pattern(node) -> bool:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if not isinstance(node, CompValue):
+        return False
+    if node.name == "BGP":
+        return True
+    if node.name == "ToMultiSet":
+        inner = node.get("p")
+        return isinstance(inner, CompValue) and inner.name == "values"
+    if node.name in ("Union", "Join"):
+        return _pure_pattern(node.get("p1")) and _pure_pattern(node.get("p2"))
+    return False
 
 
 def _triples_result(triples: list[tuple[Cell, Cell, Cell]]) -> Result:
