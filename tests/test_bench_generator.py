@@ -121,7 +121,7 @@ def test_rewiring_keeps_the_degree_distribution(scaled):
     for claim, role, term in uses:
         copy = _copy_of(claim)[1] if _copy_of(claim) else 0
         stem = _copy_of(term)[0] if _copy_of(term) else term
-        degrees[copy][(role, predicate_of[claim], stem)] += 1
+        degrees.setdefault(copy, Counter())[(role, predicate_of[claim], stem)] += 1
     distributions = {
         copy: sorted(Counter((role, pred, n) for (role, pred, _stem), n in counts.items()).items())
         for copy, counts in degrees.items()
