@@ -12,6 +12,7 @@ from .constants import VERSION as __version__
 from .errors import (
     BmlkgError,
     EndpointError,
+    EndpointTimeout,
     EnvironmentProblem,
     InputError,
     QueryError,
@@ -31,4 +32,5 @@ __all__ = [
     "QueryError",
     "QueryTimeout",
     "EndpointError",
+    "EndpointTimeout",
 ]

@@ -311,6 +311,52 @@ def sparql_cmd(
     run(go)
 
 
+@app.command("serve")
+def serve_cmd(
+    port: int = typer.Option(7878, "--port", help="TCP port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
+    query_timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the server stops a query."),
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """Serve the graph as a read-only SPARQL endpoint on localhost (Oxigraph); Ctrl-C stops it."""
+
+    def go() -> int:
+        from .endpoint import serve
+        from .graph import load
+
+        kg = load(source)
+        _progress(f"loaded {len(kg)} triples; starting the Oxigraph server")
+
+        def announce(line: str) -> None:
+            print(line, flush=True)
+
+        return serve(kg.triples, host=host, port=port, timeout_s=query_timeout, announce=announce)
+
+    run(go)
+
+
+@app.command("push")
+def push_cmd(
+    endpoint: str = typer.Option(..., "--endpoint", help="Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store"),
+    graph: Optional[str] = typer.Option(None, "--graph", help="Named graph IRI (default: the default graph)."),
+    append: bool = typer.Option(False, "--append", help="POST (add to the graph) instead of PUT (replace it)."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds before the upload is abandoned."),
+    source: Optional[Path] = SOURCE_OPT,
+) -> None:
+    """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds)."""
+
+    def go() -> int:
+        from .endpoint import push
+        from .graph import load
+
+        kg = load(source)
+        result = push(kg.triples, endpoint, graph=graph, replace=not append, timeout=timeout)
+        print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status})")
+        return 0
+
+    run(go)
+
+
 OUTPUT_FORMATS = ("table", "json")
 
 

@@ -31,3 +31,7 @@ class QueryTimeout(QueryError):
 
 class EndpointError(QueryError):
     """A remote SPARQL endpoint refused the connection, failed, stalled or sent malformed results."""
+
+
+class EndpointTimeout(EndpointError, QueryTimeout):
+    """A remote endpoint gave no complete answer within the time limit (a stalled socket included)."""

@@ -16,6 +16,9 @@ through labels and synonyms, a number must parse as one, an IRI must be a valid 
 the query's own ``VALUES ?name { … }`` block, which holds the example so the file also runs as it stands
 in any SPARQL tool. Nothing a user types is ever spliced into SPARQL syntax. User-written queries (:func:`run_sparql`) are checked read-only before evaluation.
 
+The parts of a ``GROUP_CONCAT`` value are sorted after the query runs (engines concatenate in their own
+order), so a library query gives the same answer on every engine.
+
 With ``timeout`` set, an embedded query runs in a forked worker process that is killed at the deadline
 (:class:`bmlkg.QueryTimeout`); the caller's graph is untouched and the next query runs normally.
 """
@@ -36,7 +39,7 @@ from .catalog import Param, QueryFile, discover
 from .constants import QC_QUERIES_DIR, QUERIES_DIR
 from .errors import BmlkgError, InputError, QueryError, QueryTimeout
 from .results import Cell, Result
-from .sparqltext import bind_values, check_read_only
+from .sparqltext import bind_values, check_read_only, group_concat_columns
 from .vocab import expand
 
 ENGINES = ("oxigraph", "rdflib")
@@ -318,21 +321,25 @@ def select_rdflib(graph, text: str) -> Result:
 
 
 def _lazy_pure_joins(node) -> None:
-    """Let rdflib pass bindings into a join's right side when that side is plain pattern matching.
+    """Let rdflib pass bindings into a join's right side when that gives exactly the standard join.
 
     rdflib evaluates a join "lazily" (feeding each left solution's bindings into the right side) only when
     neither side contains another join, so in a group of three or more parts every later part is
     evaluated with nothing bound: a parameter's ``VALUES`` block no longer anchors an ``rdfs:subClassOf*``
-    path, which then runs over every class (minutes instead of milliseconds). For a right side made only
-    of basic graph patterns, VALUES data and unions or joins of those, feeding bindings in gives exactly
-    the standard join, so those joins are marked lazy; anything else (subqueries, FILTER, BIND, OPTIONAL,
-    MINUS, aggregates) keeps rdflib's own bottom-up evaluation.
+    path, which then runs over every node (minutes instead of milliseconds). Feeding bindings in is
+    exact when the right side only matches patterns: basic graph patterns, VALUES data, unions and joins
+    of those, and BIND/FILTER whose expressions read only variables their own pattern binds (no EXISTS)
+    and, for BIND, a new variable the left side does not bind. Such joins are marked lazy; everything
+    else (subqueries, OPTIONAL, MINUS, aggregates, EXISTS) keeps rdflib's bottom-up evaluation.
     """
     from rdflib.plugins.sparql.parserutils import CompValue
 
     if isinstance(node, CompValue):
-        if node.name == "Join" and not node.get("lazy") and _pure_pattern(node.get("p2")):
-            node["lazy"] = True
+        if node.name == "Join" and not node.get("lazy"):
+            left = node.get("p1")
+            bound = set(left.get("_vars") or ()) if isinstance(left, CompValue) else set()
+            if _pure_pattern(node.get("p2"), bound):
+                node["lazy"] = True
         for value in node.values():
             _lazy_pure_joins(value)
     elif isinstance(node, (list, tuple)):
@@ -340,7 +347,7 @@ def _lazy_pure_joins(node) -> None:
             _lazy_pure_joins(value)
 
 
-def _pure_pattern(node) -> bool:
+def _pure_pattern(node, outer: set) -> bool:
     from rdflib.plugins.sparql.parserutils import CompValue
 
     if not isinstance(node, CompValue):
@@ -351,8 +358,37 @@ def _pure_pattern(node) -> bool:
         inner = node.get("p")
         return isinstance(inner, CompValue) and inner.name == "values"
     if node.name in ("Union", "Join"):
-        return _pure_pattern(node.get("p1")) and _pure_pattern(node.get("p2"))
+        return _pure_pattern(node.get("p1"), outer) and _pure_pattern(node.get("p2"), outer)
+    if node.name in ("Extend", "Filter"):
+        inner = node.get("p")
+        if not _pure_pattern(inner, outer) or not isinstance(inner, CompValue):
+            return False
+        used = _expression_vars(node.get("expr"))
+        if used is None or not used <= set(inner.get("_vars") or ()):
+            return False
+        return node.name == "Filter" or node.get("var") not in outer
     return False
+
+
+def _expression_vars(expr, found: set | None = None) -> set | None:
+    """Variables an expression reads; None when it holds EXISTS (whose pattern sees the solution)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    found = set() if found is None else found
+    if isinstance(expr, Variable):
+        found.add(expr)
+    elif isinstance(expr, CompValue):
+        if expr.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+            return None
+        for value in expr.values():
+            if _expression_vars(value, found) is None:
+                return None
+    elif isinstance(expr, (list, tuple)):
+        for value in expr:
+            if _expression_vars(value, found) is None:
+                return None
+    return found
 
 
 def _triples_result(triples: list[tuple[Cell, Cell, Cell]]) -> Result:
@@ -443,7 +479,22 @@ def run(kg, name: str, params: Mapping[str, object] | None = None, *, engine: st
         endpoint: str | None = None, timeout: float | None = None, folder: Path | None = None) -> Result:
     """Run the library query ``name`` with ``params`` bound; returns a :class:`Result`."""
     query = get_query(name, folder)
-    return execute(kg, bind(kg, query, params), engine=engine, endpoint=endpoint, timeout=timeout)
+    result = execute(kg, bind(kg, query, params), engine=engine, endpoint=endpoint, timeout=timeout)
+    return sort_concatenations(result, group_concat_columns(query.text))
+
+
+def sort_concatenations(result: Result, columns: Mapping[str, str]) -> Result:
+    """Sort the parts of GROUP_CONCAT values: engines concatenate in their own order, so sorted parts
+    make a library query's answer the same on every engine."""
+    if not columns:
+        return result
+    for row in result.bindings:
+        for name, separator in columns.items():
+            cell = row.get(name)
+            if cell is not None and cell.type == "literal" and separator:
+                parts = sorted(cell.value.split(separator))
+                row[name] = Cell(cell.type, separator.join(parts), cell.datatype, cell.lang)
+    return result
 
 
 def run_sparql(kg, text: str, *, engine: str | None = None, endpoint: str | None = None,

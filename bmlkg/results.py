@@ -115,6 +115,8 @@ class Cell:
         if self.type == "literal":
             datatype = None if self.datatype in (STRING_TYPE, RDF_LANGSTRING) else self.datatype
             return ("literal", self.value, datatype, (self.lang or "").lower())
+        if self.type == "bnode":
+            return ("bnode",)  # blank node labels are local to each store
         return (self.type, self.value)
 
     @classmethod

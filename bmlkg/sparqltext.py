@@ -148,3 +148,33 @@ def variables(text: str) -> set[str]:
 def has_order_by(text: str) -> bool:
     words = [t.text.upper() for t in tokenize(text) if t.kind == "WORD"]
     return any(a == "ORDER" and b == "BY" for a, b in zip(words, words[1:]))
+
+
+def group_concat_columns(text: str) -> dict[str, str]:
+    """Projected variables computed by ``(GROUP_CONCAT(… ; separator="s") AS ?v)``, with their separator."""
+    tokens = tokenize(text)
+    found: dict[str, str] = {}
+    for i, token in enumerate(tokens):
+        if token.kind != "WORD" or token.text.upper() != "GROUP_CONCAT":
+            continue
+        depth, separator, j = 0, " ", i + 1
+        while j < len(tokens):
+            t = tokens[j]
+            if t.text == "(":
+                depth += 1
+            elif t.text == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif t.kind == "WORD" and t.text.upper() == "SEPARATOR" and j + 2 < len(tokens):
+                separator = _string_value(tokens[j + 2].text)
+            j += 1
+        if j + 2 < len(tokens) and tokens[j + 1].text.upper() == "AS" and tokens[j + 2].kind == "VAR":
+            found[tokens[j + 2].text[1:]] = separator
+    return found
+
+
+def _string_value(literal: str) -> str:
+    quote = literal[:3] if literal[:3] in ('"""', "'''") else literal[:1]
+    body = literal[len(quote):-len(quote)]
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), body)
