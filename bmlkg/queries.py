@@ -2,9 +2,11 @@
 
 >>> import bmlkg
 >>> kg = bmlkg.load()
->>> rows = kg.query("cq-mri-signal", finding="bone marrow lesion")
->>> sorted({r["sequenceLabel"] for r in rows})[:2]
-['T1-weighted sequence', 'fat-suppressed T2-weighted sequence']
+>>> rows = kg.query("cq-study-results", study="Bunkyo Health Study")   # rows: plain dicts
+>>> [(str(r["estimate"]), r["directionLabel"]) for r in rows]
+[('2.22', 'supports'), ('1.79', 'supports'), ('1.32', 'no association found')]
+>>> "STIR sequence" in {r["sequenceLabel"] for r in kg.query("cq-mri-signal", finding="BML")}
+True
 
 Engines: ``oxigraph`` (default; the graph's in-memory store), ``rdflib`` (the same triples in an rdflib
 Graph), or any SPARQL 1.1 endpoint (``endpoint=URL``, see :mod:`bmlkg.endpoint`). The same query text runs
