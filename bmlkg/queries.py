@@ -160,6 +160,9 @@ def bind(kg, query: QueryFile, params: Mapping[str, object] | None) -> str:
             text = bind_values(text, p.name, None)
             continue
         values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        if p.repeatable and p.type != "text":  # "a; b" is two values, as in the header's example
+            values = [part.strip() for v in values for part in (v.split(";") if isinstance(v, str) else [v])
+                      if not isinstance(part, str) or part.strip()]
         if not values:
             raise InputError(f"{query.name}: parameter {p.name} has no value")
         if len(values) > 1 and not p.repeatable:
