@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from .constants import VERSION
 from .errors import EndpointError, EndpointTimeout, EnvironmentProblem, InputError
-from .results import Cell, Result, ResultsFormatError, from_json
+from .results import Cell, Result, ResultsFormatError, cell_from_oxigraph, from_json, triples_result
 from .sparqltext import check_read_only
 
 DEFAULT_TIMEOUT = 60.0
@@ -147,16 +147,14 @@ def select_remote(url: str, text: str, *, timeout: float | None = None) -> Resul
 
 
 def _triples(url: str, data: bytes) -> Result:
-    from .queries import _cell_ox, _triples_result
-
     try:
         triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
     except SyntaxError as exc:
         raise EndpointError(f"{url}: malformed N-Triples answer ({exc}); no triples are shown") from None
     rows: list[tuple[Cell, Cell, Cell]] = [
-        tuple(_cell_ox(x) for x in (t.subject, t.predicate, t.object)) for t in triples
+        tuple(cell_from_oxigraph(x) for x in (t.subject, t.predicate, t.object)) for t in triples
     ]
-    return _triples_result(rows)
+    return triples_result(rows)
 
 
 # -- Graph Store Protocol --------------------------------------------------------------------------

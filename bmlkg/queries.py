@@ -40,7 +40,7 @@ import pyoxigraph as ox
 from .catalog import Param, QueryFile, discover
 from .constants import QC_QUERIES_DIR, QUERIES_DIR
 from .errors import BmlkgError, InputError, QueryError, QueryTimeout
-from .results import Cell, Result
+from .results import Cell, Result, cell_from_oxigraph, triples_result
 from .sparqltext import bind_values, check_read_only, group_concat_columns
 from .vocab import expand
 
@@ -246,16 +246,6 @@ def _iri(text: str, where: str) -> ox.NamedNode:
 
 
 # -- embedded engines ------------------------------------------------------------------------------
-def _cell_ox(term) -> Cell:
-    if isinstance(term, ox.NamedNode):
-        return Cell("uri", term.value)
-    if isinstance(term, ox.BlankNode):
-        return Cell("bnode", term.value)
-    if isinstance(term, ox.Literal):
-        return Cell("literal", term.value, term.datatype.value, term.language)
-    return Cell("literal", str(term))  # RDF 1.2 triple terms: shown as text
-
-
 def select_oxigraph(store: ox.Store, text: str) -> Result:
     """Evaluate a read-only query on an Oxigraph store."""
     try:
@@ -263,7 +253,8 @@ def select_oxigraph(store: ox.Store, text: str) -> Result:
         if isinstance(answer, ox.QueryBoolean):
             return Result(boolean=bool(answer))
         if isinstance(answer, ox.QueryTriples):
-            return _triples_result([tuple(_cell_ox(x) for x in (t.subject, t.predicate, t.object)) for t in answer])
+            return triples_result([tuple(cell_from_oxigraph(x) for x in (t.subject, t.predicate, t.object))
+                                   for t in answer])
         names = [v.value for v in answer.variables]
         bindings = []
         for solution in answer:
@@ -271,7 +262,7 @@ def select_oxigraph(store: ox.Store, text: str) -> Result:
             for name in names:
                 value = solution[name]
                 if value is not None:
-                    row[name] = _cell_ox(value)
+                    row[name] = cell_from_oxigraph(value)
             bindings.append(row)
         return Result(variables=names, bindings=bindings)
     except SyntaxError as exc:
@@ -305,7 +296,7 @@ def select_rdflib(graph, text: str) -> Result:
         if answer.type == "ASK":
             return Result(boolean=bool(answer.askAnswer))
         if answer.type in ("CONSTRUCT", "DESCRIBE"):
-            return _triples_result([tuple(_cell_rdflib(x) for x in t) for t in answer.graph])
+            return triples_result([tuple(_cell_rdflib(x) for x in t) for t in answer.graph])
         names = [str(v) for v in answer.vars]
         bindings = []
         for solution in answer:
@@ -394,12 +385,6 @@ def _expression_vars(expr, found: set | None = None) -> set | None:
             if _expression_vars(value, found) is None:
                 return None
     return found
-
-
-def _triples_result(triples: list[tuple[Cell, Cell, Cell]]) -> Result:
-    triples.sort(key=lambda t: tuple(c.comparable() for c in t))
-    return Result(variables=["subject", "predicate", "object"],
-                  bindings=[dict(zip(("subject", "predicate", "object"), t)) for t in triples])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -209,6 +209,26 @@ class Result:
         return {"json": self.to_json, "csv": self.to_csv, "tsv": self.to_tsv, "table": self.to_table}[fmt]()
 
 
+def cell_from_oxigraph(term) -> Cell:
+    """The Cell for a pyoxigraph term (NamedNode, BlankNode, Literal)."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return Cell("uri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return Cell("bnode", term.value)
+    if isinstance(term, ox.Literal):
+        return Cell("literal", term.value, term.datatype.value, term.language)
+    return Cell("literal", str(term))  # RDF 1.2 triple terms: shown as text
+
+
+def triples_result(triples: list[tuple[Cell, Cell, Cell]]) -> Result:
+    """CONSTRUCT/DESCRIBE answers as rows (subject, predicate, object), sorted."""
+    triples.sort(key=lambda t: tuple(c.comparable() for c in t))
+    return Result(variables=["subject", "predicate", "object"],
+                  bindings=[dict(zip(("subject", "predicate", "object"), t)) for t in triples])
+
+
 def _csv_value(cell: Cell | None) -> str:
     if cell is None:
         return ""

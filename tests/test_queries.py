@@ -14,12 +14,10 @@ from decimal import Decimal
 
 import pytest
 
-import bmlkg
 from bmlkg import queries as lib
 from bmlkg.errors import InputError, QueryError, QueryTimeout
 from bmlkg.results import from_json
 from bmlkg.sparqltext import bind_values, check_read_only, has_order_by, tokenize, values_blocks, variables
-from bmlkg.vocab import PREFIXES
 
 from .conftest import REPO, run_cli
 
