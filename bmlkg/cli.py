@@ -311,26 +311,42 @@ def sparql_cmd(
     run(go)
 
 
+GRAPH_FILE_OPT = typer.Option(None, "--file", help="An RDF file to use instead of the sources, e.g. a build's "
+                                                 "exports/bmlkg.nt (with HermiT's inferred links).")
+
+
+def _graph_triples(graph_file: Optional[Path], source: Optional[Path]) -> list:
+    """The triples of --file (an export), or of the graph loaded from --source."""
+    from .errors import InputError
+    from .graph import load, parse_source
+
+    if graph_file is not None:
+        if source is not None:
+            raise InputError("give either --file or --source, not both")
+        return parse_source(graph_file)
+    return load(source).triples
+
+
 @app.command("serve")
 def serve_cmd(
     port: int = typer.Option(7878, "--port", help="TCP port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
     query_timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the server stops a query."),
+    graph_file: Optional[Path] = GRAPH_FILE_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Serve the graph as a read-only SPARQL endpoint on localhost (Oxigraph); Ctrl-C stops it."""
 
     def go() -> int:
         from .endpoint import serve
-        from .graph import load
 
-        kg = load(source)
-        _progress(f"loaded {len(kg)} triples; starting the Oxigraph server")
+        triples = _graph_triples(graph_file, source)
+        _progress(f"loaded {len(triples)} triples; starting the Oxigraph server")
 
         def announce(line: str) -> None:
             print(line, flush=True)
 
-        return serve(kg.triples, host=host, port=port, timeout_s=query_timeout, announce=announce)
+        return serve(triples, host=host, port=port, timeout_s=query_timeout, announce=announce)
 
     run(go)
 
@@ -341,16 +357,16 @@ def push_cmd(
     graph: Optional[str] = typer.Option(None, "--graph", help="Named graph IRI (default: the default graph)."),
     append: bool = typer.Option(False, "--append", help="POST (add to the graph) instead of PUT (replace it)."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds before the upload is abandoned."),
+    graph_file: Optional[Path] = GRAPH_FILE_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds)."""
 
     def go() -> int:
         from .endpoint import push
-        from .graph import load
 
-        kg = load(source)
-        result = push(kg.triples, endpoint, graph=graph, replace=not append, timeout=timeout)
+        triples = _graph_triples(graph_file, source)
+        result = push(triples, endpoint, graph=graph, replace=not append, timeout=timeout)
         print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status})")
         return 0
 

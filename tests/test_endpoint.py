@@ -132,6 +132,18 @@ def test_user_query_over_the_endpoint(pushed):
     assert ask.boolean is True
 
 
+def test_push_a_file_then_restore(kg, store, pushed, tmp_path):
+    import pyoxigraph as ox
+
+    subset = tmp_path / "subset.nt"
+    subset.write_bytes(ox.serialize(kg.triples[:100], format=ox.RdfFormat.N_TRIPLES))
+    proc = run_cli("push", "--endpoint", store + "/store", "--file", str(subset))
+    assert proc.returncode == 0 and "pushed 100 triples" in proc.stdout, proc.stderr
+    assert _count(pushed) == 100  # PUT replaced the graph
+    push(kg.triples, store + "/store", timeout=60)
+    assert _count(pushed) == len(kg)
+
+
 def test_push_to_nothing_is_a_clean_error():
     proc = run_cli("push", "--endpoint", f"http://127.0.0.1:{free_port()}/store", "--timeout", "5")
     assert proc.returncode == 2 and "connection refused" in proc.stderr and proc.stdout == ""

@@ -73,8 +73,7 @@ def test_query_text_is_self_contained_and_ordered(query):
     used = {t.text.split(":", 1)[0] for t in tokens if t.kind == "PNAME"}
     assert used <= declared, f"{query.path}: undeclared prefix(es) {sorted(used - declared)}"
     assert check_read_only(query.text) == "SELECT"
-    if "qc" not in query.tags:
-        assert has_order_by(query.text), f"{query.path}: results must be ordered (ORDER BY)"
+    assert has_order_by(query.text), f"{query.path}: results must be ordered (ORDER BY)"
     for p in query.params:
         assert values_blocks(query.text, p.name), f"{query.path}: no 'VALUES ?{p.name} {{ … }}' block"
 
