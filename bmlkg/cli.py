@@ -137,6 +137,7 @@ def build(
 
     def go() -> int:
         from .build import BuildOptions, build as run_build
+        from .vocab import curie
 
         opts = BuildOptions(
             source=source, out=out, render=not no_render, fail_on=fail_on.value,
@@ -154,6 +155,11 @@ def build(
             f"({counts['dois']} with DOI)"
         )
         print(f"  {result.report.verdict(fail_on.value)}")
+        warnings = [f for f in result.report.findings if f.level == "WARN"]
+        for finding in warnings[:10]:
+            print(f"    WARN {finding.check}: {curie(finding.entity)}")
+        if len(warnings) > 10:
+            print(f"    … {len(warnings) - 10} more: see `bmlkg check`")
         if not result.exported:
             sys.stdout.write(result.report.to_table())
             print("  nothing exported: fix the findings above (or see --fail-on)")

@@ -150,6 +150,11 @@ def bind(kg, query: QueryFile, params: Mapping[str, object] | None) -> str:
     if unknown:
         valid = ", ".join(f"{p.name} ({p.type})" for p in query.params) or "none"
         raise InputError(f"{query.name}: unknown parameter {unknown[0]!r}; valid parameters: {valid}")
+    missing = [p for p in query.params if not p.optional and params.get(p.name) is None]
+    if missing:
+        wanted = " ".join(f"--param {p.name}={p.example!r}" if p.example else f"--param {p.name}=…" for p in missing)
+        names = ", ".join(f"{p.name} ({p.type})" for p in missing)
+        raise InputError(f"{query.name}: missing parameter(s) {names}; for example: {wanted}")
     text = query.text
     for p in query.params:
         value = params.get(p.name)

@@ -446,7 +446,7 @@ def test_number_parameter_is_typed(kg):
 def test_unknown_missing_and_extra_parameters(kg):
     with pytest.raises(InputError, match=r"unknown parameter 'term'.*valid parameters: finding \(label\)"):
         kg.query("cq-mri-signal", term="bone marrow lesion")
-    with pytest.raises(InputError, match=r"missing parameter finding"):
+    with pytest.raises(InputError, match=r"missing parameter\(s\) finding"):
         kg.query("cq-mri-signal")
     with pytest.raises(InputError, match=r"takes one value"):
         kg.query("cq-mri-signal", finding=["bone marrow lesion", "bone marrow oedema"])
