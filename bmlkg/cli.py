@@ -484,6 +484,11 @@ def render_cmd(
         view_spec(view)  # an unknown view is refused before the graph is loaded
         path = load(ontology).render(view, out, term=term, depth=depth, treatment=treatment, source=source_,
                                      finding=finding, context=context, absent=absent)
+        path = Path(path)
+        try:
+            path = path.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            pass  # outside the working directory: print it in full
         print(path)
         return 0
 

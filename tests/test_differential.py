@@ -2,7 +2,7 @@
 
 Two worlds: a small fixture (tests/fixtures/dx.ttl) whose scores are computed by hand below, so the
 scoring rule itself is tested; and the real built graph, on every case of the competency file
-(/work/shared/competency/cases.json, read as it is) and of tests/fixtures/cases.json (the same eight
+(../shared/competency/cases.json beside the checkout, read as it is) and of tests/fixtures/cases.json (the same eight
 plus cases covering every cause category twice), through the API and through the CLI.
 """
 
@@ -21,7 +21,7 @@ from .conftest import run_cli
 from .helpers import FIXTURES, mini_source
 
 B = "https://w3id.org/bmlkg/"
-SHARED_CASES = Path("/work/shared/competency/cases.json")
+SHARED_CASES = Path(__file__).resolve().parents[2] / "shared" / "competency" / "cases.json"
 CASES = FIXTURES / "cases.json"
 #: expected_first as the case files word it -> the class the graph must rank first
 EXPECTED = {

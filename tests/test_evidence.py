@@ -2,7 +2,7 @@
 
 The fixture world (tests/fixtures/dx.ttl) checks ordering, filters and both kinds of disagreement exactly;
 the real graph is checked against the numbers and DOIs the seed articles print
-(/work/shared/seeds/001_*.txt), through the API and through the CLI.
+(shared/seeds/001_*.txt), through the API and through the CLI.
 """
 
 from __future__ import annotations
