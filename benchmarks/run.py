@@ -35,11 +35,11 @@ REPS = {"oxigraph": {1: 30, 10: 20, 100: 10, 1000: 5}, "rdflib": {1: 10, 10: 5, 
 RDFLIB_NO_WARMUP = (100, 1000)
 #: A query that runs longer than this (seconds) is stopped and reported as capped; once capped at one
 #: scale it is not run on that engine at larger scales (the scaled graphs nest, so it would be slower).
-CAP_S = {"oxigraph": 20.0, "rdflib": {1: 10.0, 10: 10.0, 100: 10.0, 1000: 5.0}}
+CAP_S = {"oxigraph": 10.0, "rdflib": {1: 10.0, 10: 10.0, 100: 10.0, 1000: 5.0}}
 #: Timed runs of one query stop when they would take longer than this (at least one timed run is made).
 BUDGET_S = {1: 5.0, 10: 5.0, 100: 3.0, 1000: 3.0}
 #: The export is stopped after this many seconds and reported as capped (then not run at larger scales).
-EXPORT_CAP_S = 60.0
+EXPORT_CAP_S = 30.0
 VIEW_SIZES = (100, 1000, 5000)
 
 
@@ -73,13 +73,8 @@ def _failure(done: subprocess.CompletedProcess) -> str:
 
 # -- build stages -----------------------------------------------------------------------------------
 def bench_build(options: Options, work: Path, runs: int = 3) -> dict:
-    """``bmlkg build`` wall time (median of ``runs`` CLI runs) and its stages (one in-process run)."""
+    """``bmlkg build`` wall time and its stages: the median of ``runs`` CLI runs and of ``runs`` in-process runs."""
     say(options, "build stages at scale 1 (bmlkg build, HermiT and SHACL included)")
-    stages_file = work / "build-stages.json"
-    done = _child("buildbench", str(work / "build-stages-out"), str(stages_file))
-    if done.returncode != 0:
-        return {"error": _failure(done)}
-    detail = json.loads(stages_file.read_text(encoding="utf-8"))
     walls = []
     for i in range(runs):
         started = time.perf_counter()
@@ -87,17 +82,42 @@ def bench_build(options: Options, work: Path, runs: int = 3) -> dict:
                               "--out", str(work / f"build-cli-{i}")], cwd=REPO, capture_output=True, text=True)
         walls.append(time.perf_counter() - started)
         if cli.returncode != 0:
-            return {"error": f"bmlkg build: {_failure(cli)}", **detail}
-    stages = {k: detail["stages"].get(k) for k in ("load", "shacl", "qc", "reason", "export", "render")}
+            return {"error": f"bmlkg build: {_failure(cli)}"}
+    details = []
+    for i in range(runs):
+        stages_file = work / f"build-stages-{i}.json"
+        done = _child("buildbench", str(work / f"build-stages-out-{i}"), str(stages_file))
+        if done.returncode != 0:
+            return {"error": _failure(done)}
+        details.append(json.loads(stages_file.read_text(encoding="utf-8")))
+    last = details[-1]
+    stages = {}
+    for k in ("load", "shacl", "qc", "reason", "export", "render"):
+        values = [d["stages"][k] for d in details if d["stages"].get(k) is not None]
+        stages[k] = round(median(values), 3) if values else None
     return {
         "total_s": round(median(walls), 3), "cli_runs_s": [round(w, 3) for w in walls],
-        "stages": stages, "in_process_s": detail["in_process_s"], "triples": detail["triples"],
-        "classes": detail["classes"], "claims": detail["claims"], "html_files": detail["html_files"],
-        "peak_rss_mb": detail["peak_rss_mb"], "findings": detail["findings"],
+        "stages": stages, "in_process_s": round(median([d["in_process_s"] for d in details]), 3),
+        "triples": last["triples"], "classes": last["classes"], "claims": last["claims"],
+        "html_files": last["html_files"], "peak_rss_mb": max(d["peak_rss_mb"] for d in details),
+        "findings": last["findings"],
     }
 
 
 # -- scales -----------------------------------------------------------------------------------------
+def snapshot_queries(work: Path) -> list[str]:
+    """Copy the library queries (``queries/*.rq``, not the QC checks) for this run: every scale runs the same set."""
+    from bmlkg.constants import QUERIES_DIR
+
+    folder = work / "queries"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for path in sorted(QUERIES_DIR.glob("*.rq")):
+        shutil.copyfile(path, folder / path.name)
+        names.append(path.stem)
+    return names
+
+
 def bench_scale(options: Options, factor: int, template: generate.Template, work: Path,
                 scale1_texts: dict | None, capped_before: dict[str, tuple[int, int]]) -> tuple[dict, dict]:
     """One scale: generate, then the default-engine process, then the rdflib process; compare rows.
@@ -105,8 +125,6 @@ def bench_scale(options: Options, factor: int, template: generate.Template, work
     A query rdflib was stopped on at a smaller scale is not run again on rdflib (``capped_before``: name ->
     (factor, cap in ms)); the scaled graphs nest (copy k is the same at every factor), so it is at least as slow.
     """
-    from bmlkg.constants import QUERIES_DIR
-
     folder = work / f"x{factor}"
     (folder / "sources").mkdir(parents=True, exist_ok=True)
     say(options, f"scale {factor}: generating")
@@ -115,7 +133,7 @@ def bench_scale(options: Options, factor: int, template: generate.Template, work
     generate_s = time.perf_counter() - started
     job = {
         "factor": factor, "sources": str(folder / "sources"), "loaded_nt": str(folder / "loaded.nt"),
-        "texts": str(folder / "texts.json"), "queries_dir": str(QUERIES_DIR),
+        "texts": str(folder / "texts.json"), "queries_dir": str(work / "queries"),
         "export_dir": str(folder / "export"), "export_cap_s": EXPORT_CAP_S,
         "export_skip": capped_before.get("export"),
         "reps": REPS["oxigraph"].get(factor, 5), "budget_s": BUDGET_S.get(factor, 3.0),
@@ -205,6 +223,7 @@ def assemble(factor: int, ox: dict, rd: dict, ox_rows: dict, rd_rows: dict, job:
         "factor": factor,
         "triples": ox["triples"],
         "derived_edges": ox["derived_edges"],
+        "name_index_s": ox.get("name_index_s"),
         "load_s": {"oxigraph": rd.get("oxigraph_store_load_s"), "rdflib": rd.get("rdflib_load_s"),
                    "bmlkg_load": ox["bmlkg_load_s"]},
         "query_ms": {
@@ -267,10 +286,12 @@ def growth(scales: list[dict]) -> dict:
     }
     done = [s for s in scales if "error" not in s]
     for name, get in series.items():
-        points = [(s["triples"], get(s)) for s in done if get(s)]
-        exponent = fit_exponent([p[0] for p in points], [p[1] for p in points])
+        points = [(s["factor"], s["triples"], get(s)) for s in done if get(s)]
+        exponent = fit_exponent([p[1] for p in points], [p[2] for p in points])
+        local = [{"from": a[0], "to": b[0], "exponent": round(fit_exponent([a[1], b[1]], [a[2], b[2]]), 2)}
+                 for a, b in zip(points, points[1:])]
         out[name] = {"exponent": round(exponent, 2) if exponent is not None else None,
-                     "scales": [s["factor"] for s in done if get(s)]}
+                     "scales": [p[0] for p in points], "between_scales": local}
     return out
 
 
@@ -291,6 +312,7 @@ def run(options: Options) -> dict:
         report["generator"] = {"curated_triples": template.base_triples, "copy_triples": template.copy_triples,
                                "shared_schema_iris": len(template.shared),
                                "rewired_claims": len(template.pairs)}
+        report["queries"] = snapshot_queries(work)
         report["scales"] = []
         scale1_texts, capped_before = None, {"oxigraph": {}, "rdflib": {}}
         for factor in options.scales:

@@ -59,7 +59,7 @@ def time_queries(run_one, texts: dict[str, str], reps: int, warmup: bool, cap_s:
 
     A slow query gets fewer timed runs (as many as fit in ``budget_s``, at least one); a query that runs
     past ``cap_s`` is stopped and reported as capped; queries named in ``skip`` are not run (the reason is
-    reported). ``first_guard(work, cap_s)`` runs the first run when the engine cannot be stopped by a signal
+    reported). A first run longer than ``budget_s`` is itself the one timing. ``first_guard(work, cap_s)`` runs the first run when the engine cannot be stopped by a signal
     (Oxigraph evaluates in native code): it must raise :class:`Capped` at the cap. Returns per-query figures
     and per-query rows (from the first run).
     """
@@ -73,7 +73,7 @@ def time_queries(run_one, texts: dict[str, str], reps: int, warmup: bool, cap_s:
             started = time.perf_counter()
             first = (first_guard or _capped)(lambda: run_one(text), cap_s)
             elapsed = time.perf_counter() - started
-            if not warmup:
+            if not warmup or elapsed > budget_s:  # a slow query's first run is its timing (no JIT, no cache)
                 times.append(elapsed)
             runs = min(reps, max(1, int(budget_s / max(elapsed, 1e-9)))) - len(times)
             for _ in range(runs):
@@ -121,6 +121,9 @@ def default_engine(job: dict, out: Path) -> None:
     load_s = time.perf_counter() - started
     Path(job["loaded_nt"]).write_bytes(ox.serialize(kg.triples, format=ox.RdfFormat.N_TRIPLES))
 
+    started = time.perf_counter()
+    kg.name_index()  # built once per graph, on the first label a user resolves: timed on its own
+    name_index_s = time.perf_counter() - started
     texts, bind_ms = {}, {}
     bind_errors = {}
     for query in catalogue(Path(job["queries_dir"])):
@@ -141,6 +144,7 @@ def default_engine(job: dict, out: Path) -> None:
     figures.update(bind_errors)
     result = {
         "triples": len(kg.triples), "derived_edges": kg.derived_edges, "bmlkg_load_s": round(load_s, 3),
+        "name_index_s": round(name_index_s, 3),
         "queries": figures, "peak_rss_mb_load_query": peak_rss_mb(),
     }
     _write(out, result, rows)  # saved before the export, in case the export is stopped at its cap
@@ -165,7 +169,7 @@ def _writers(kg, cap_s: float | None) -> dict:
 
     out: dict = {}
     deadline = time.perf_counter() + (cap_s or 3600)
-    for fmt in FORMATS:
+    for fmt in sorted(FORMATS, key=lambda f: f.name == "jsonld"):  # the Python JSON-LD writer last
         left = deadline - time.perf_counter()
         if left <= 0:
             out[fmt.name] = None

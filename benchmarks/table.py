@@ -126,22 +126,30 @@ def growth_lines(growth: dict) -> list[str]:
         return []
     parts = []
     for name, g in growth.items():
-        parts.append(f"{name.replace('_', ' ')} {_n(g['exponent'])}")
-    return ["Fitted growth exponent (cost ∝ triples^k; 1 = linear): " + "; ".join(parts) + "."]
+        steps = ", ".join(f"{l['from']}→{l['to']}×: {_n(l['exponent'])}" for l in g.get("between_scales", []))
+        parts.append(f"{name.replace('_', ' ')} {_n(g['exponent'])}" + (f" ({steps})" if steps else ""))
+    return ["Fitted growth exponent k (cost ∝ triples^k, least squares over the scales; 1 = linear; "
+            "in brackets between consecutive scales): " + "; ".join(parts) + "."]
 
 
 def views_table(views: list[dict]) -> list[str]:
     if not views:
         return []
-    lines = ["Views (HTML built by bmlkg.views; browser time = page load until vis-network has drawn a still "
-             "network in headless Chromium):", "",
-             "| nodes | edges | from | HTML build | browser stable | HTML size |", "|---:|---:|:--|---:|---:|---:|"]
+    lines = ["Views (HTML built by bmlkg's term view and bmlkg.views; browser times from navigation start in "
+             "headless Chromium, median of 3 loads: drawn = vis-network's first drawing done and fitted, "
+             "stable = on screen and the page free again; physics is off, so the drawing does not move after):",
+             "", "| nodes | edges | from | HTML build | drawn | stable | HTML size | checks |",
+             "|---:|---:|:--|---:|---:|---:|---:|:--|"]
     for v in views:
         if "error" in v:
-            lines.append(f"| ~{v.get('target')} | | {v['error']} | | | |")
+            lines.append(f"| ~{v.get('target')} | | {v['error']} | | | | | |")
             continue
+        checks = "; ".join(v.get("problems") or []) or (
+            f"all nodes drawn, still, {v.get('requests', 0)} requests, {v.get('console_errors', 0)} console errors"
+            if v.get("browser_stable_s") is not None else v.get("browser_error", ""))
         lines.append(f"| {_n(v['nodes'])} | {_n(v.get('edges'))} | {v.get('source', '')} | {_n(v['html_s'])} s "
-                     f"| {_n(v.get('browser_stable_s'))} s | {_n(v.get('html_kb'), 0)} KB |")
+                     f"| {_n(v.get('browser_drawn_s'))} s | {_n(v.get('browser_stable_s'))} s "
+                     f"| {_n(v.get('html_kb'), 0)} KB | {checks} |")
     return lines
 
 
