@@ -1,0 +1,91 @@
+"""How ``make bench`` turns raw measurements into its figures: percentiles, exponents, caps, equality.
+
+No timing here: the inputs are made-up measurements, the outputs are checked exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from benchmarks import run, table
+from benchmarks.stats import canonical_cell, fit_exponent, median, p95
+
+
+def test_median_and_nearest_rank_p95():
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([4.0, 1.0, 2.0, 3.0]) == 2.5
+    runs = [float(i) for i in range(1, 21)]  # 20 runs: the 95th percentile is the 19th smallest
+    assert p95(runs) == 19.0
+    assert p95([5.0]) == 5.0
+    with pytest.raises(ValueError):
+        median([])
+
+
+def test_fitted_exponent_recovers_linear_and_quadratic_growth():
+    sizes = [1e3, 1e4, 1e5, 1e6]
+    assert fit_exponent(sizes, [2e-6 * s for s in sizes]) == pytest.approx(1.0)
+    assert fit_exponent(sizes, [1e-9 * s * s for s in sizes]) == pytest.approx(2.0)
+    assert fit_exponent([10.0], [1.0]) is None
+
+
+def test_numbers_compare_by_value_across_engines():
+    """Oxigraph writes 6.00 as 6; the row keys must agree."""
+    assert canonical_cell(("number", Decimal("6.00"))) == canonical_cell(("number", Decimal("6")))
+    assert canonical_cell(("number", Decimal("0.10"))) == ["number", "0.1"]
+
+
+def _timed(median_ms, rows=1):
+    return {"median": median_ms, "p95": median_ms * 1.2, "runs": 5, "rows": rows}
+
+
+def _assemble(ox_queries, rd_queries, ox_rows, rd_rows, capped_before=None):
+    ox = {"triples": 1000, "derived_edges": 10, "bmlkg_load_s": 0.5, "queries": ox_queries,
+          "export_s": 1.0, "peak_rss_mb": 100.0}
+    rd = {"oxigraph_store_load_s": 0.1, "rdflib_load_s": 2.0, "queries": rd_queries, "peak_rss_mb": 200.0}
+    return run.assemble(100, ox, rd, ox_rows, rd_rows, {"cap_s": 10.0}, capped_before or {}, {})
+
+
+def test_equal_rows_and_speedups():
+    entry = _assemble({"a": _timed(2.0), "b": _timed(4.0)}, {"a": _timed(100.0), "b": _timed(40.0)},
+                      {"a": [["x"]], "b": [["y"]]}, {"a": [["x"]], "b": [["y"]]})
+    assert entry["results_equal"] is True and entry["compared"] == 2
+    assert entry["queries"]["a"]["speedup"] == 50.0 and entry["queries"]["b"]["speedup"] == 10.0
+    assert entry["speedup_min"] == 10.0 and entry["speedup_median"] == 30.0
+    assert entry["query_ms"]["oxigraph"]["median"] == 4.0  # the slowest query's median
+
+
+def test_differing_rows_are_reported():
+    entry = _assemble({"a": _timed(2.0)}, {"a": _timed(100.0)}, {"a": [["x"]]}, {"a": [["x"], ["z"]]})
+    assert entry["results_equal"] is False and entry["mismatches"] == ["a"]
+    assert entry["queries"]["a"]["difference"]["only_rdflib"] == ['["z"]']
+
+
+def test_capped_queries_are_lower_bounds_and_not_compared():
+    entry = _assemble({"a": _timed(2.0), "b": _timed(5.0)},
+                      {"a": {"capped": True, "cap_ms": 10000, "runs": 0}, "b": {"skipped": "stopped at the cap at 10x"}},
+                      {"a": [["x"]], "b": [["y"]]}, {}, capped_before={"b": (10, 10000)})
+    assert entry["compared"] == 0 and entry["results_equal"] is False
+    assert entry["query_ms"]["rdflib"]["capped"] == ["a", "b"]
+    assert entry["queries"]["a"]["speedup"] == ">5000"
+    assert entry["queries"]["b"]["rdflib"]["display"] == ">10,000*"
+    assert entry["speedup_min_is_lower_bound"] is True
+
+
+def test_a_failing_query_is_an_error_not_a_pass():
+    entry = _assemble({"a": _timed(2.0)}, {"a": {"error": "TypeError: boom"}}, {"a": [["x"]]}, {})
+    assert entry["results_equal"] is False
+    assert entry["errors"] == ["a (rdflib): TypeError: boom"]
+
+
+def test_tables_mark_caps_and_targets():
+    entry = _assemble({"a": _timed(2.0)}, {"a": {"capped": True, "cap_ms": 10000, "runs": 0}}, {"a": [["x"]]}, {})
+    report = {"machine": {"cpu": "Test CPU", "cores": 2, "memory_gb": 4, "os": "x", "python": "3",
+                          "versions": {}, "chromium": None},
+              "build": {"total_s": 12.0, "stages": {"load": 1.0}, "cli_runs_s": [12.0]},
+              "scales": [entry], "growth": run.growth([entry]), "views": []}
+    text = table.render(report)
+    assert "Test CPU, 2 cores" in text
+    assert ">10,000" in text
+    assert "| `bmlkg build` at scale 1 < 10 s | NO | 12.0 s |" in text
