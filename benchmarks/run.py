@@ -175,6 +175,7 @@ def assemble(factor: int, ox: dict, rd: dict, ox_rows: dict, rd_rows: dict, job:
              ox_capped_before: dict[str, tuple[int, int]] | None = None) -> dict:
     """One ``scales`` entry of latest.json from the two processes' figures."""
     queries, capped, mismatches, errors, speedups, lower_bounds, ox_capped = {}, [], [], [], [], [], []
+    order_only: list[str] = []
     for name in sorted(ox["queries"]):
         o = ox["queries"][name]
         r = rd.get("queries", {}).get(name)
@@ -208,16 +209,19 @@ def assemble(factor: int, ox: dict, rd: dict, ox_rows: dict, rd_rows: dict, job:
         else:
             item["rdflib"] = {"median": r["median"], "p95": r["p95"], "runs": r["runs"]}
             if "median" in item["oxigraph"]:
-                item["equal"] = ox_rows.get(name) == rd_rows.get(name)
+                mine, theirs = ox_rows.get(name) or {}, rd_rows.get(name) or {}
+                item["equal"] = mine.get("rows") == theirs.get("rows")
                 if not item["equal"]:
                     mismatches.append(name)
-                    item["difference"] = _difference(ox_rows.get(name, []), rd_rows.get(name, []))
+                    item["difference"] = _difference(mine.get("rows", []), theirs.get("rows", []))
+                elif mine.get("raw") != theirs.get("raw"):
+                    item["group_concat_order_differs"] = True
+                    order_only.append(name)
                 item["speedup"] = round(r["median"] / max(item["oxigraph"]["median"], 1e-6), 1)
                 speedups.append(item["speedup"])
         queries[name] = item
     ox_done = [q["oxigraph"] for q in queries.values() if "median" in q["oxigraph"]]
     rd_done = [q["rdflib"] for q in queries.values() if q["rdflib"] and "median" in q["rdflib"]]
-    ratios = speedups + lower_bounds
     compared = sum(1 for q in queries.values() if q["equal"] is not None)
     entry = {
         "factor": factor,
@@ -232,11 +236,13 @@ def assemble(factor: int, ox: dict, rd: dict, ox_rows: dict, rd_rows: dict, job:
             "rdflib": {**_summary([q["median"] for q in rd_done], [q["p95"] for q in rd_done]),
                        "capped": capped},
         },
-        "speedup_median": round(median(ratios), 1) if ratios else None,
-        "speedup_min": round(min(ratios), 1) if ratios else None,
-        "speedup_min_is_lower_bound": bool(lower_bounds) and min(ratios) in lower_bounds,
+        "speedup_median": round(median(speedups), 1) if speedups else None,
+        "speedup_min": round(min(speedups), 1) if speedups else None,
+        "speedup_queries": len(speedups),
+        "speedup_lower_bounds": sorted(round(b, 1) for b in lower_bounds),
         "results_equal": compared > 0 and not mismatches and not errors,
         "mismatches": mismatches,
+        "group_concat_order_differs": order_only,
         "errors": errors,
         "compared": compared,
         "export_s": ox.get("export_s"),
