@@ -52,13 +52,14 @@ def scales_table(scales: list[dict]) -> list[str]:
         "median per query, the median over the queries both engines answered within the caps, and the worst one; "
         "rows compared by value, GROUP_CONCAT values as sets):",
         "",
-        "| factor | triples | `bmlkg.load` | store load Oxigraph / rdflib | slowest query Oxigraph median / p95 "
-        "| slowest query rdflib median | speed-up median (worst) | rows equal | export | peak RSS default / rdflib |",
-        "|---:|---:|---:|---:|---:|---:|---:|:--|---:|---:|",
+        "| factor | triples | `bmlkg.load` | label index | store load Oxigraph / rdflib "
+        "| slowest query Oxigraph median / p95 | slowest query rdflib median | speed-up median (worst) | rows equal "
+        "| export | peak RSS default / rdflib |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|:--|---:|---:|",
     ]
     for s in scales:
         if "error" in s:
-            lines.append(f"| {s['factor']} | – | {s['error']} | | | | | | | |")
+            lines.append(f"| {s['factor']} | – | {s['error']} | | | | | | | | |")
             continue
         ox, rd = s["query_ms"]["oxigraph"], s["query_ms"]["rdflib"]
         capped = rd.get("capped") or []
@@ -82,7 +83,7 @@ def scales_table(scales: list[dict]) -> list[str]:
         ox_text = f"{_n(ox['median'])} / {_n(ox['p95'])} ms" + (
             f" + {len(ox_capped)} capped at >{s['oxigraph_cap_ms']:,} ms" if ox_capped else "")
         lines.append(
-            f"| {s['factor']} | {_n(s['triples'])} | {_n(s['load_s']['bmlkg_load'])} s "
+            f"| {s['factor']} | {_n(s['triples'])} | {_n(s['load_s']['bmlkg_load'])} s | {_n(s.get('name_index_s'))} s "
             f"| {_n(s['load_s']['oxigraph'])} s / {_n(s['load_s']['rdflib'])} s "
             f"| {ox_text} | {rd_text} "
             f"| {_n(s.get('speedup_median'), 0)}× ({worst}) | {equal} | {export} "
@@ -181,7 +182,7 @@ def target_lines(report: dict) -> list[str]:
             slower = sorted(n for n, q in s["queries"].items()
                             if isinstance(q.get("speedup"), float) and q["speedup"] < TARGETS["speedup"])
             rows.append((f"Oxigraph ≥ 20× rdflib at scale {factor}, identical rows", ok,
-                         f"median {s['speedup_median']:.0f}× over {s['speedup_queries']} queries, worst "
+                         f"median {s['speedup_median']:.0f}× over {s.get('speedup_queries', '?')} queries, worst "
                          f"{s['speedup_min']:.1f}×; under 20×: {', '.join(slower) or 'none'}; rows equal: "
                          f"{'yes' if s['results_equal'] else 'no'} ({s['compared']} compared, "
                          f"{len(s['query_ms']['rdflib']['capped'])} rdflib runs capped)"))
