@@ -217,7 +217,7 @@ def assemble(factor: int, ox: dict, rd: dict, ox_rows: dict, rd_rows: dict, job:
                 elif mine.get("raw") != theirs.get("raw"):
                     item["group_concat_order_differs"] = True
                     order_only.append(name)
-                item["speedup"] = round(r["median"] / max(item["oxigraph"]["median"], 1e-6), 1)
+                item["speedup"] = float(f"{r['median'] / max(item['oxigraph']['median'], 1e-6):.3g}")
                 speedups.append(item["speedup"])
         queries[name] = item
     ox_done = [q["oxigraph"] for q in queries.values() if "median" in q["oxigraph"]]
@@ -270,7 +270,7 @@ def speedup_summary(speedups: list[float], lower_bounds: list[float]) -> dict:
     return {
         "speedup_median": round(median(both), 1) if both else None,
         "speedup_median_is_lower_bound": bool(lower_bounds),
-        "speedup_min": round(min(speedups), 1) if speedups else None,
+        "speedup_min": min(speedups) if speedups else None,
         "speedup_queries": len(speedups),
         "speedup_lower_bounds": sorted(round(b, 1) for b in lower_bounds),
     }
