@@ -99,9 +99,12 @@ def queries_table(scales: list[dict]) -> list[str]:
     if not done:
         return []
     names = sorted({n for s in done for n in s["queries"]})
-    header = "| query | rows at 1× | " + " | ".join(f"{s['factor']}× Oxigraph / rdflib" for s in done) + " |"
-    lines = ["Every library query, median milliseconds (Oxigraph / rdflib; `>` = stopped at the cap, `>…*` = not run again after the cap at a smaller scale, "
-             "`≠` = rows differ):", "", header, "|:--|---:|" + "---:|" * len(done)]
+    header = ("| query | rows at 1× | " + " | ".join(f"{s['factor']}× Oxigraph / rdflib" for s in done)
+              + " | k (Oxigraph) |")
+    lines = ["Every library query, median milliseconds (Oxigraph / rdflib; `>` = stopped at the cap, `>…*` = not "
+             "run again after the cap at a smaller scale, `≠` = rows differ; k = fitted exponent of the Oxigraph "
+             "median against triples: 0 flat, 1 linear, `≥` when a larger scale was capped):", "",
+             header, "|:--|---:|" + "---:|" * len(done) + "---:|"]
     for name in names:
         cells = []
         for s in done:
@@ -111,8 +114,22 @@ def queries_table(scales: list[dict]) -> list[str]:
                 continue
             cells.append(f"{_ms(q['oxigraph'])} / {_ms(q.get('rdflib'))}{' ≠' if q.get('equal') is False else ''}")
         rows = done[0]["queries"].get(name, {}).get("rows")
-        lines.append(f"| `{name}` | {_n(rows)} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | {_n(rows)} | " + " | ".join(cells) + f" | {_query_exponent(done, name)} |")
     return lines
+
+
+def _query_exponent(scales: list[dict], name: str) -> str:
+    from .stats import fit_exponent
+
+    points, capped = [], False
+    for s in scales:
+        ox = (s["queries"].get(name) or {}).get("oxigraph") or {}
+        if "median" in ox:
+            points.append((s["triples"], ox["median"]))
+        elif ox.get("capped"):
+            capped = True
+    k = fit_exponent([p[0] for p in points], [p[1] for p in points]) if len(points) > 1 else None
+    return "–" if k is None else f"{'≥' if capped else ''}{k:.2f}"
 
 
 def _ms(figures: dict | None) -> str:
