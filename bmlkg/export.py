@@ -26,7 +26,77 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 def canonical_triples(kg: KnowledgeGraph) -> list[ox.Triple]:
-    """The graph's triples with canonical blank-node labels, sorted by their N-Triples form."""
+    """The graph's triples with canonical blank-node labels, sorted by their N-Triples form.
+
+    The blank nodes of an OWL ontology (restrictions, class expressions, RDF lists, AllDifferent axioms)
+    are trees, each hanging from one named node or standing alone as an axiom, so a label made from a node's
+    position (the named node and the chain of predicates down to it) and its content is canonical, and costs
+    time linear in the graph.
+    Graphs whose blank nodes are not such trees (shared or cyclic blank nodes, or two identical siblings)
+    fall back to rdflib's general canonicalisation, which is correct but superlinear.
+    """
+    labels = _tree_labels(kg.triples)
+    if labels is None:
+        return _rdflib_canonical(kg)
+
+    def term(t):
+        return ox.BlankNode(labels[t.value]) if isinstance(t, ox.BlankNode) else t
+
+    triples = {ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in kg.triples}
+    return sorted(triples, key=str)
+
+
+def _tree_labels(triples: list[ox.Triple]) -> dict[str, str] | None:
+    """Blank-node id -> canonical label when every blank node sits in a tree below a named node."""
+    out: dict[str, list[ox.Triple]] = {}
+    parent: dict[str, tuple[object, str]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode):
+            out.setdefault(t.subject.value, []).append(t)
+        if isinstance(t.object, ox.BlankNode):
+            if t.object.value in parent:
+                return None  # a blank node used twice: not a tree
+            parent[t.object.value] = (t.subject, t.predicate.value)
+    nodes = set(out) | set(parent)
+    if not nodes:
+        return {}
+    content: dict[str, str] = {}
+
+    def content_hash(b: str, depth: int = 0) -> str:
+        if b in content:
+            return content[b]
+        if depth > 10_000:
+            raise RecursionError
+        parts = []
+        for t in out.get(b, []):
+            obj = t.object
+            shown = "_:" + content_hash(obj.value, depth + 1) if isinstance(obj, ox.BlankNode) else str(obj)
+            parts.append(f"{t.predicate} {shown}")
+        content[b] = hashlib.sha256("\n".join(sorted(parts)).encode("utf-8")).hexdigest()
+        return content[b]
+
+    def path(b: str, seen: set[str]) -> str:
+        if b not in parent:
+            return "root"  # an axiom node such as owl:AllDifferent: labelled by its content alone
+        subject, predicate = parent[b]
+        if isinstance(subject, ox.BlankNode):
+            if subject.value in seen:
+                raise RecursionError
+            seen.add(subject.value)
+            return path(subject.value, seen) + f" <{predicate}> {content_hash(subject.value)}"
+        return f"{subject} <{predicate}>"
+
+    try:
+        labels = {b: "c" + hashlib.sha256(f"{path(b, {b})} {content_hash(b)}".encode("utf-8")).hexdigest()[:32]
+                  for b in sorted(nodes)}
+    except RecursionError:
+        return None  # a cycle of blank nodes
+    if len(set(labels.values())) != len(labels):
+        return None  # identical siblings: only the general algorithm can tell them apart
+    return labels
+
+
+def _rdflib_canonical(kg: KnowledgeGraph) -> list[ox.Triple]:
     from rdflib.compare import to_canonical_graph
 
     canon = to_canonical_graph(kg.rdflib_graph())
