@@ -39,7 +39,7 @@ CAP_S = {"oxigraph": 10.0, "rdflib": {1: 10.0, 10: 10.0, 100: 10.0, 1000: 5.0}}
 #: Timed runs of one query stop when they would take longer than this (at least one timed run is made).
 BUDGET_S = {1: 5.0, 10: 5.0, 100: 3.0, 1000: 3.0}
 #: The export is stopped after this many seconds and reported as capped (then not run at larger scales).
-EXPORT_CAP_S = 30.0
+EXPORT_CAP_S = {1: 60.0, 10: 60.0, 100: 120.0, 1000: 300.0}
 VIEW_SIZES = (100, 1000, 5000)
 
 
@@ -134,7 +134,7 @@ def bench_scale(options: Options, factor: int, template: generate.Template, work
     job = {
         "factor": factor, "sources": str(folder / "sources"), "loaded_nt": str(folder / "loaded.nt"),
         "texts": str(folder / "texts.json"), "queries_dir": str(work / "queries"),
-        "export_dir": str(folder / "export"), "export_cap_s": EXPORT_CAP_S,
+        "export_dir": str(folder / "export"), "export_cap_s": EXPORT_CAP_S.get(factor, 300.0),
         "export_skip": capped_before.get("export"),
         "reps": REPS["oxigraph"].get(factor, 5), "budget_s": BUDGET_S.get(factor, 3.0),
         "cap_s": CAP_S["oxigraph"],

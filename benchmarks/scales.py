@@ -191,7 +191,8 @@ def default_engine(job: dict, out: Path) -> None:
             result["export_s"] = round(time.perf_counter() - started, 3)
         except Capped:
             result["export_s"], result["export_capped_s"] = None, job["export_cap_s"]
-    result["export_writers_s"] = _writers(kg, job.get("export_cap_s"))
+    if result["export_s"] is None:  # the export did not finish: time the format writers on their own
+        result["export_writers_s"] = _writers(kg, job.get("export_cap_s"))
     result["peak_rss_mb"] = peak_rss_mb()
     _write(out, result, rows)
 
