@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
 import threading
 from dataclasses import dataclass, field
 
@@ -144,16 +143,8 @@ class _Killer:
 
     def _fire(self) -> None:
         self.fired = True
-        try:
-            import psutil  # optional
-        except ImportError:
-            psutil = None
         me = os.getpid()
-        if psutil is not None:
-            for child in psutil.Process(me).children(recursive=True):
-                child.kill()
-            return
-        # Fallback without psutil: kill java children of this process found through /proc.
+        # Kill the java children of this process, found through /proc (psutil is not a dependency).
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
