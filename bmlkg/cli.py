@@ -461,8 +461,8 @@ def evidence_cmd(
 
 @app.command("render")
 def render_cmd(
-    view: str = typer.Argument(..., help="The view: ontology, causes, mechanism, differential, treatment, term or "
-                               "source."),
+    view: str = typer.Argument(..., help="The view: ontology, causes, mechanism, differential, treatment, term, "
+                               "source, or classroom (the interactive classroom page)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="HTML file to write (default: a file named after "
                                        "the view in the current folder)."),
     term: Optional[str] = typer.Option(None, "--term", help="term view: the term (label, synonym or CURIE)."),
@@ -480,9 +480,10 @@ def render_cmd(
 
     def go() -> int:
         from .api import load
-        from .views.viewdata import view_spec
+        from .views.viewdata import CLASSROOM, view_spec
 
-        view_spec(view)  # an unknown view is refused before the graph is loaded
+        if view != CLASSROOM:
+            view_spec(view)  # an unknown view is refused before the graph is loaded
         path = load(ontology).render(view, out, term=term, depth=depth, treatment=treatment, source=source_,
                                      finding=finding, context=context, absent=absent)
         path = Path(path)

@@ -365,7 +365,7 @@ def test_render_command(tmp_path):
     bad = run_cli("render", "nosuch")
     assert bad.returncode == 2
     assert bad.stderr.strip() == ("bmlkg: error: unknown view 'nosuch'; valid views: "
-                                  + ", ".join(v.name for v in VIEWS))
+                                  + ", ".join(v.name for v in VIEWS) + ", classroom")
     for args, message in ((("term",), "needs --term"), (("term", "--term", "BML", "--depth", "0"), "out of range"),
                           (("source", "--source", "no such paper"), "unknown source")):
         proc = run_cli("render", *args, "-o", str(tmp_path / "x.html"))

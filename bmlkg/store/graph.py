@@ -40,6 +40,17 @@ SELECT DISTINCT ?s ?p ?o WHERE {
 }
 """
 
+#: Every labelled node's labels, first label per IRI kept (:meth:`Store.labels`; the classroom page runs it too).
+LABELS_QUERY = "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } ORDER BY ?s ?l"
+#: Labels and synonyms of the graph's own classes (:meth:`Store.name_index`; the classroom page runs it too).
+NAMES_QUERY = f"""
+SELECT ?s ?name ?kind WHERE {{
+  ?s a <http://www.w3.org/2002/07/owl#Class> .
+  FILTER(STRSTARTS(STR(?s), "{BASE}"))
+  {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?name BIND("label" AS ?kind) }}
+  UNION {{ VALUES ?p {{ {" ".join(f"<{p}>" for p in SYNONYM_PROPERTIES)} }} ?s ?p ?name BIND(STRAFTER(STR(?p), "#") AS ?kind) }}
+}}"""
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -237,9 +248,7 @@ class Store:
         """IRI -> English (or first) label, for every labelled node."""
         if self._labels is None:
             labels: dict[str, str] = {}
-            for row in self.select(
-                "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } ORDER BY ?s ?l"
-            ):
+            for row in self.select(LABELS_QUERY):
                 labels.setdefault(row["s"], row["l"])
             self._labels = labels
         return self._labels
@@ -259,16 +268,8 @@ class Store:
         """
         if self._names is not None:
             return self._names
-        syn = " ".join(f"<{p}>" for p in SYNONYM_PROPERTIES)
-        q = f"""
-        SELECT ?s ?name ?kind WHERE {{
-          ?s a <http://www.w3.org/2002/07/owl#Class> .
-          FILTER(STRSTARTS(STR(?s), "{BASE}"))
-          {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?name BIND("label" AS ?kind) }}
-          UNION {{ VALUES ?p {{ {syn} }} ?s ?p ?name BIND(STRAFTER(STR(?p), "#") AS ?kind) }}
-        }}"""
         index: dict[str, list[tuple[str, str]]] = {}
-        for row in self.select(q):
+        for row in self.select(NAMES_QUERY):
             key = normalise(row["name"])
             entry = (row["s"], row["kind"])
             if entry not in index.setdefault(key, []):

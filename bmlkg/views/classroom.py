@@ -62,3 +62,115 @@ def module_script(templates: Path) -> str:
     if re.search(r"</script", script, re.IGNORECASE):
         raise RuntimeError("a script holds '</script'; it cannot be inlined")
     return script
+
+
+# -- what the page needs to know, as data -----------------------------------------------------------
+def _query_entries() -> list[dict]:
+    """Every library query with where its parameters go: the spans of each ``VALUES ?param { … }`` block
+    (found by bmlkg's SPARQL tokenizer) and the GROUP_CONCAT columns whose parts are sorted afterwards."""
+    from ..query.engines import catalogue
+    from ..query.sparqltext import group_concat_columns, values_blocks
+
+    out = []
+    for q in catalogue():
+        out.append({
+            **q.as_dict(), "text": q.text,
+            "params": [p.as_dict() for p in q.params],
+            "slots": {p.name: [list(span) for span in values_blocks(q.text, p.name)] for p in q.params},
+            "concat": group_concat_columns(q.text),
+        })
+    return out
+
+
+def _legend() -> dict[str, dict]:
+    from .viewdata import CANDIDATE, CHECK_NEXT, INPUT, INPUT_ABSENT, INPUT_UNRESOLVED
+
+    return {e.key: {"label": e.label, "colour": e.colour, "shape": e.shape, "font_colour": e.font_colour}
+            for e in (INPUT, INPUT_ABSENT, INPUT_UNRESOLVED, CANDIDATE, CHECK_NEXT)}
+
+
+def graph_ntriples(kg) -> bytes:
+    """The graph the Python side queries, as sorted N-Triples (deterministic bytes)."""
+    import pyoxigraph as ox
+
+    text = kg.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
+    return ("\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n").encode("utf-8")
+
+
+def page_data(kg) -> dict:
+    from .. import differential as dx
+    from ..evidence import GUIDELINE_STATUS, MEMBERS_QUERY, STUDY_DESIGN, _YEAR
+    from ..query.results import INTEGER_TYPES
+    from ..store.graph import LABELS_QUERY, NAMES_QUERY
+    from ..store.vocab import PREFIXES, XREF_PREFIXES
+    from .render import OPTIONS
+    from .viewdata import DIFFERENTIAL_TOP
+
+    return {
+        "queries": _query_entries(),
+        "prefixes": [[p, ns] for p, ns in {**PREFIXES, **XREF_PREFIXES}.items()],
+        "labels_query": LABELS_QUERY,
+        "names_query": NAMES_QUERY,
+        "rules": input_rules(),
+        "demographic_groups_query": dx.DEMOGRAPHIC_GROUPS,
+        "scoring": dx.SCORING,
+        "integer_types": sorted(INTEGER_TYPES),
+        "members_queries": {"design": MEMBERS_QUERY.format(cls=STUDY_DESIGN),
+                            "guideline": MEMBERS_QUERY.format(cls=GUIDELINE_STATUS)},
+        "year_pattern": _YEAR.pattern,
+        "differential_top": DIFFERENTIAL_TOP,
+        "legend": _legend(),
+        "graph_options": OPTIONS,
+        "cases": case_suite(),
+    }
+
+
+def input_rules() -> dict:
+    """The text-input rules the differential's resolver reads (negation, stop words, sexes, ages, spellings)."""
+    from .. import differential as dx
+    from ..store.graph import _SPELLINGS
+
+    return {
+        "negation": dx.NEGATION.pattern.replace("(?P<", "(?<"),
+        "stopwords": sorted(dx.STOPWORDS),
+        "sexes": dx.SEXES,
+        "age_patterns": [p.pattern for p in dx.AGE_PATTERNS],
+        "demographic_filler": sorted(dx.DEMOGRAPHIC_FILLER),
+        "spellings": [list(pair) for pair in _SPELLINGS],
+        "check_next_candidates": dx.CHECK_NEXT_CANDIDATES,
+        "check_next_features": dx.CHECK_NEXT_FEATURES,
+    }
+
+
+def case_suite() -> list[dict]:
+    """The differential case suite (a packaged copy of tests/fixtures/cases.json, checked equal by a test)."""
+    from .ontodoc import TEMPLATES
+
+    return json.loads((TEMPLATES / "classroom-cases.json").read_text(encoding="utf-8"))["cases"]
+
+
+def classroom_html(kg, index: str | None = None) -> str:
+    """The complete classroom page."""
+    from .ontodoc import TEMPLATES
+    from .render import _environment
+
+    page = {
+        "version": kg.version() or "", "version_iri": kg.version_iri() or "", "counts": kg.counts(),
+        "oxigraph_version": oxigraph_version(), "index": index, "data": page_data(kg),
+        "graph": _gz64(graph_ntriples(kg)), "wasm": _wasm(), "script": Markup(module_script(TEMPLATES)),
+    }
+    return _environment().get_template("classroom.html").render(page=page)
+
+
+def render_classroom(kg, out: Path | str | None = None) -> Path:
+    """Write the classroom page to ``out`` (default ``classroom.html`` in the current folder), atomically."""
+    from ..store.errors import InputError
+    from ..store.fileio import atomic_write
+
+    path = Path(out) if out is not None else Path.cwd() / FILENAME
+    if path.is_dir():
+        path = path / FILENAME
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--out {path}: the classroom page is an HTML file; give a file name ending in .html")
+    atomic_write(path, classroom_html(kg))
+    return path

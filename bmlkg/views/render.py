@@ -32,7 +32,7 @@ from ..store.fileio import StagedWrites, atomic_write, folder_lock
 from ..store.graph import Store
 from .netgraph import Model
 from .ontodoc import TEMPLATES
-from .viewdata import VIEWS, View, ViewSpec, build_view
+from .viewdata import CLASSROOM, VIEWS, View, ViewSpec, build_view
 
 INDEX = "index.html"
 ONTOLOGY_DOC = "ontology/index.html"
@@ -125,13 +125,17 @@ def _context(view: View, kg: Store, index: str | None) -> dict:
          "count": counts.get(e.key, 0) if max(counts.values(), default=0) > 1 else 0, "filter": e.key in counts}
         for e in view.legend.values()
     ]
+    names = {n.id: n.full_label or n.label.replace("\n", " ") for n in view.nodes}
+    twin_nodes = [{"label": names[n.id], "kind": view.legend[n.group].label,
+                   "details": " · ".join(n.tooltip.splitlines()[1:])} for n in view.nodes]
+    twin_edges = [{"source": names[e.source], "label": e.label, "target": names[e.target]} for e in view.edges]
     search = sorted(({"id": n.id, "label": n.full_label or n.label} for n in view.nodes),
                     key=lambda s: (s["label"].casefold(), s["id"]))
     return {
         "name": view.name, "question": view.question, "subtitle": view.subtitle, "notes": view.notes,
         "n_nodes": len(view.nodes), "n_edges": len(view.edges), "legend": legend,
         "edge_legend": view.edge_legend(), "search": search, "version": kg.version() or "",
-        "version_iri": kg.version_iri() or "", "index": index,
+        "version_iri": kg.version_iri() or "", "index": index, "twin_nodes": twin_nodes, "twin_edges": twin_edges,
     }
 
 
@@ -151,6 +155,13 @@ def render(kg: Store, view: str, out: Path | str | None = None, **args: Any) -> 
     ``args`` are the view's parameters (``term=``, ``depth=``, ``treatment=``, ``source=``, ``finding=``,
     ``context=``, ``absent=``); :data:`bmlkg.views.viewdata.VIEWS` lists them. Bad names raise InputError.
     """
+    if view == CLASSROOM:
+        given = sorted(k for k, v in args.items() if v is not None and v != [] and v != ())
+        if given:
+            raise InputError(f"view 'classroom' takes no parameters (got --{given[0]}); type the case in the page")
+        from .classroom import render_classroom
+
+        return render_classroom(kg, out)
     built = build_view(kg, view, **args)
     path = Path(out) if out is not None else Path.cwd() / built.filename
     if path.is_dir():
@@ -191,8 +202,12 @@ def render_standard(kg: Store, folder: Path | str, progress: Callable[[str], Non
                 say(f"skipped {spec.name} {args}: {exc}")
                 continue
             pages.append(Rendered(view, spec, to_html(view, kg, index=INDEX)))
-    say("writing the ontology documentation")
+    say("rendering the classroom page")
+    from .classroom import FILENAME as CLASSROOM_FILE, classroom_html
+
     contents = {p.view.filename: p.html for p in pages}
+    contents[CLASSROOM_FILE] = classroom_html(kg, index=INDEX)
+    say("writing the ontology documentation")
     contents[ONTOLOGY_DOC] = ontology_html(model, index="../" + INDEX)
     contents[INDEX] = index_html(kg, pages)
     with folder_lock(folder), StagedWrites() as staged:
@@ -222,6 +237,6 @@ def index_html(kg: Store, pages: list[Rendered]) -> str:
         })
     counts = kg.counts()
     context = {"sections": sections, "version": kg.version() or "", "version_iri": kg.version_iri() or "",
-               "counts": counts, "ontology_doc": ONTOLOGY_DOC}
+               "counts": counts, "ontology_doc": ONTOLOGY_DOC, "classroom": "classroom.html"}
     with _page(context) as env:
         return env.get_template("index.html").render()

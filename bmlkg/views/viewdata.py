@@ -877,11 +877,20 @@ VIEWS: tuple[ViewSpec, ...] = (
 )
 
 
+#: The classroom page (:mod:`bmlkg.views.classroom`): rendered like a view, but computed in the browser.
+CLASSROOM = "classroom"
+
+
+def view_names() -> list[str]:
+    """Every name ``bmlkg render`` takes: the graph views, then the classroom page."""
+    return [s.name for s in VIEWS] + [CLASSROOM]
+
+
 def view_spec(name: str) -> ViewSpec:
     for spec in VIEWS:
         if spec.name == name:
             return spec
-    raise InputError(f"unknown view {name!r}; valid views: {', '.join(s.name for s in VIEWS)}")
+    raise InputError(f"unknown view {name!r}; valid views: {', '.join(view_names())}")
 
 
 def build_view(kg: Store | Model, name: str, **args: Any) -> View:
