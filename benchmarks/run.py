@@ -345,6 +345,9 @@ def run(options: Options) -> dict:
             from .views import bench_views
 
             report["views"] = bench_views(options, work)
+            from .views import bench_classroom
+
+            report["classroom"] = bench_classroom(options, work)
         report["elapsed_s"] = round(time.perf_counter() - started, 1)
         _save(options.out, report)
     finally:

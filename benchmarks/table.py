@@ -10,6 +10,8 @@ TARGETS = {
     "speedup": 20.0,             # default engine vs rdflib at scale 100 and above
     "growth_exponent": 1.0,      # load and export no faster than linear (small tolerance for noise)
     "view_1000_s": 5.0,          # a 1,000-node view stable in the browser
+    "classroom_interactive_s": 2.0,  # the classroom page interactive
+    "classroom_ranking_ms": 300,     # one ranking update in the classroom page
 }
 EXPONENT_TOLERANCE = 0.1
 
@@ -174,6 +176,21 @@ def views_table(views: list[dict]) -> list[str]:
     return lines
 
 
+def classroom_lines(c: dict) -> list[str]:
+    if not c:
+        return []
+    if "error" in c:
+        return [f"Classroom page: not measured ({c['error']})."]
+    if c.get("browser_error"):
+        return [f"Classroom page: {_n(c['html_kb'], 0)} KB; browser not measured ({c['browser_error']})."]
+    return ["Classroom page (bmlkg render classroom, curated graph; headless Chromium, median of 3 fresh loads):", "",
+            "| page weight | build | interactive | engine + graph loaded | ranking update (median / max) "
+            "| differential alone | checks |", "|---:|---:|---:|---:|---:|---:|:--|",
+            f"| {_n(c['html_kb'], 0)} KB | {_n(c['html_s'])} s | {_n(c['interactive_s'])} s | {_n(c['engine_s'])} s "
+            f"| {_n(c['ranking_ms'], 0)} / {_n(c['ranking_max_ms'], 0)} ms ({c['cases']} cases) "
+            f"| {_n(c['differential_ms'], 0)} ms | {c['requests']} requests, {c['console_errors']} console errors |"]
+
+
 def target_lines(report: dict) -> list[str]:
     """Each target of the issue: met, not met (with the figure), or not measured."""
     rows = []
@@ -218,6 +235,12 @@ def target_lines(report: dict) -> list[str]:
     if view:
         rows.append((f"{view['nodes']:,}-node view stable < 5 s", view["browser_stable_s"] < TARGETS["view_1000_s"],
                      f"{view['browser_stable_s']:.2f} s"))
+    c = report.get("classroom") or {}
+    if c.get("interactive_s") is not None:
+        rows.append(("classroom page interactive < 2 s", c["interactive_s"] < TARGETS["classroom_interactive_s"],
+                     f"{c['interactive_s']:.2f} s"))
+        rows.append(("classroom ranking update < 300 ms", c["ranking_ms"] < TARGETS["classroom_ranking_ms"],
+                     f"median {c['ranking_ms']:.0f} ms, max {c['ranking_max_ms']:.0f} ms"))
     lines = ["| target | met | measured |", "|:--|:--|:--|"]
     lines += [f"| {what} | {'yes' if ok else 'NO'} | {figure} |" for what, ok, figure in rows]
     return lines
@@ -233,6 +256,8 @@ def render(report: dict) -> str:
         parts.append(queries_table(report["scales"]))
     if report.get("views"):
         parts.append(views_table(report["views"]))
+    if report.get("classroom"):
+        parts.append(classroom_lines(report["classroom"]))
     parts.append(["Targets:", ""] + target_lines(report))
     if report.get("elapsed_s"):
         parts.append([f"Benchmark run took {report['elapsed_s']:.0f} s."])

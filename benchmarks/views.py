@@ -12,7 +12,12 @@ screen and the page is free to respond). Views have fixed positions and physics 
 network does not move; the benchmark checks that (node positions unchanged half a second later), that every node is in the network,
 and that the page made no request. The median of three fresh page loads is reported.
 
-``python -m benchmarks.views JOB OUT`` runs in its own process (job: seed, targets, work folder).
+The classroom page (``bmlkg render classroom``) is measured too: its weight, its time to interactive (the
+WebAssembly engine started, the graph loaded and every tab wired) and the time per ranking update (each case
+of the differential case suite put into the page, ranked and drawn), median of three loads.
+
+``python -m benchmarks.views JOB OUT`` runs in its own process (job: seed, targets, work folder);
+``python -m benchmarks.views --classroom WORK OUT`` measures the classroom page alone.
 """
 
 from __future__ import annotations
@@ -182,9 +187,95 @@ def load_in_browser(browser, path: Path, expected_nodes: int) -> dict:
             "problems": problems}
 
 
+CLASSROOM_LOADS = 3
+
+
+def measure_classroom(work: Path, browser) -> dict:
+    """The classroom page on the curated graph: its weight, time to interactive (median of fresh loads: from
+    navigation start until the engine is loaded and every tab is wired, ``body[data-ready]``), and the time per
+    ranking update (each case of the differential case suite put into the Differential tab: the differential
+    computed by the library queries in the browser, the ranking, check next and graph drawn)."""
+    import bmlkg
+    from bmlkg.views.classroom import case_suite, classroom_html
+
+    kg = bmlkg.load()
+    started = time.perf_counter()
+    html = classroom_html(kg)
+    entry = {"html_s": round(time.perf_counter() - started, 3), "html_kb": round(len(html.encode()) / 1024),
+             "triples": len(kg.triples), "cases": len(case_suite())}
+    path = work / "classroom.html"
+    path.write_text(html, encoding="utf-8")
+    if browser is None:
+        entry["browser_error"] = f"{CHROMIUM} not available"
+        return entry
+    loads, updates, computes, requests, errors = [], [], [], [], []
+    for run in range(CLASSROOM_LOADS):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()
+                                          if route.request.url.startswith("file://") else route.abort()))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type in ("error", "warning") else None)
+        page.add_init_script(READY_PROBE)
+        try:
+            page.goto(path.as_uri(), wait_until="commit")
+            page.wait_for_selector("body[data-ready]", state="attached", timeout=READY_TIMEOUT_MS)
+            timings = page.evaluate("window.bmlkg.timings")
+            loads.append({"ready_ms": page.evaluate("window.__bmlkgReadyAt"), "engine_ms": timings["load_ms"]})
+            if run == 0:
+                for case in case_suite():
+                    request = {k: case.get(k, []) for k in ("findings", "context", "absent")}
+                    updates.append(page.evaluate("(r) => window.bmlkg.show(r)", request))
+                    computes.append(page.evaluate(
+                        "async (r) => { const t = performance.now(); await window.bmlkg.differential(r);"
+                        " return performance.now() - t; }", request))
+        finally:
+            page.close()
+    entry.update({
+        "interactive_s": round(median([l["ready_ms"] for l in loads]) / 1000, 3),
+        "interactive_runs_s": [round(l["ready_ms"] / 1000, 3) for l in loads],
+        "engine_s": round(median([l["engine_ms"] for l in loads]) / 1000, 3),
+        "ranking_ms": round(median(updates)), "ranking_max_ms": round(max(updates)),
+        "differential_ms": round(median(computes)),
+        "requests": len([u for u in requests if not u.startswith("file://")]), "console_errors": len(errors),
+    })
+    return entry
+
+
+def bench_classroom(options, work: Path) -> dict:
+    """Run the classroom-page benchmark in a fresh process; returns the ``classroom`` entry of latest.json."""
+    from .common import REPO, say
+
+    say(options, "classroom page: weight, time to interactive, time per ranking update (headless Chromium)")
+    out = work / "classroom.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.views", "--classroom", str(work), str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()
+        return {"error": tail[-1] if tail else f"exit {done.returncode}"}
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _with_browser(work_fn):
+    if not Path(CHROMIUM).exists():
+        return work_fn(None)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return work_fn(browser)
+        finally:
+            browser.close()
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "--classroom":
+        work = Path(argv[1])
+        work.mkdir(parents=True, exist_ok=True)
+        result = _with_browser(lambda browser: measure_classroom(work, browser))
+        Path(argv[2]).write_text(json.dumps(result, indent=1), encoding="utf-8")
+        return 0
     if len(argv) != 2:
-        sys.stderr.write("usage: python -m benchmarks.views JOB.json OUT.json\n")
+        sys.stderr.write("usage: python -m benchmarks.views JOB.json OUT.json | --classroom WORK OUT.json\n")
         return 2
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     work = Path(job["work"])

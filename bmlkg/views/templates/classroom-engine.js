@@ -6,8 +6,16 @@
 const DATA = JSON.parse(document.getElementById("bmlkg-data").textContent);
 const XSD = "http://www.w3.org/2001/XMLSchema#";
 
+function fromBase64(text) {
+  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 async function gunzip(base64) {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const bytes = fromBase64(base64);
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   return new Response(stream).arrayBuffer();
 }
@@ -83,7 +91,8 @@ class Engine {
       if (!this.labels.has(r.s)) this.labels.set(r.s, r.l);
     }
     this.names = new Map();          // normalised name -> [[iri, kind]], as KnowledgeGraph.name_index
-    for (const r of rows(this.select(DATA.names_query))) {
+    this.nameRows = rows(this.select(DATA.names_query));
+    for (const r of this.nameRows) {
       const key = normalise(r.name);
       const list = this.names.get(key) || [];
       if (!list.some(([iri, kind]) => iri === r.s && kind === r.kind)) list.push([r.s, r.kind]);
@@ -213,11 +222,17 @@ function compareKeys(a, b) {
 
 async function startEngine() {
   const t0 = performance.now();
-  await __wbg_init({ module_or_path: await gunzip(document.getElementById("bmlkg-wasm").textContent.trim()) });
+  const [wasm, graph] = await Promise.all([gunzip(document.getElementById("bmlkg-wasm").textContent.trim()),
+                                           gunzip(document.getElementById("bmlkg-graph").textContent.trim())]);
+  const t1 = performance.now();
+  await __wbg_init({ module_or_path: wasm });
+  const t2 = performance.now();
   const store = new Store();
-  const nt = new TextDecoder().decode(await gunzip(document.getElementById("bmlkg-graph").textContent.trim()));
-  store.load(nt, { format: "application/n-triples" });
+  store.load(new TextDecoder().decode(graph), { format: "application/n-triples", no_transaction: true, lenient: true });
+  const t3 = performance.now();
   const engine = new Engine(store);
-  engine.timings = { load_ms: performance.now() - t0, triples: store.size };
+  const t4 = performance.now();
+  engine.timings = { load_ms: t4 - t0, decode_ms: t1 - t0, wasm_ms: t2 - t1, graph_ms: t3 - t2, index_ms: t4 - t3,
+                     triples: store.size };
   return engine;
 }

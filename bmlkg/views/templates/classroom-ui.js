@@ -617,18 +617,28 @@ async function boot() {
   const engine = await startEngine();
   const dx = new Differential(engine);
   const datalist = $("bmlkg-names");
-  const names = [...new Set(rows(engine.select(DATA.names_query)).map((r) => r.name))].sort(compareStrings);
+  const names = [...new Set(engine.nameRows.map((r) => r.name))].sort(compareStrings);
   for (const name of names) datalist.append(el("option", { value: name }));
+  const t1 = performance.now();
   const select = setupTabs();
   const caseTab = new CaseTab(dx);
   new QueryTab(engine);
   new EvidenceTab(engine, dx);
   new CasesTab(engine, dx);
+  const t2 = performance.now();
   caseTab.fromHash();
   const ms = performance.now() - t0;
+  Object.assign(engine.timings, { names_ms: t1 - t0 - engine.timings.load_ms, tabs_ms: t2 - t1, case_ms: performance.now() - t2 });
   $("status").textContent = `ready: ${engine.timings.triples} triples, ${Math.round(ms)} ms`;
-  window.bmlkg.timings = { ...engine.timings, interactive_ms: ms, caseTab };
-  window.bmlkg.rankOnce = () => { caseTab.update(false); return caseTab.lastMs; };
+  window.bmlkg.timings = { ...engine.timings, interactive_ms: ms };
+  /* put a case into the Differential tab (as a permalink would) and draw it; returns the ms it took */
+  window.bmlkg.show = (request = {}) => {
+    const t = performance.now();
+    caseTab.inputs = [["findings", "finding"], ["context", "context"], ["absent", "absent"]]
+      .flatMap(([key, role]) => (request[key] || []).map((text) => ({ text, role })));
+    caseTab.update();
+    return performance.now() - t;
+  };
   window.bmlkg.select = select;
   document.body.dataset.ready = "1";
   resolveReady({ engine, dx });
