@@ -287,10 +287,11 @@ function checkView(result, add) {
   return el("ul", { class: "check" }, result.check_next.map((item) => el("li", {},
     el("strong", { text: item.label || curie(item.feature) }), ": ",
     item.points_to.map((p) => `${p.strength} for ${p.label}`).join("; "), " ",
-    add ? el("button", { type: "button", text: "found", "aria-label": `${item.label}: found`,
-                         on: { click: () => add(item.label, "finding") } }) : null, " ",
-    add ? el("button", { type: "button", text: "absent", "aria-label": `${item.label}: absent`,
-                         on: { click: () => add(item.label, "absent") } }) : null)));
+    add ? el("span", { class: "nowrap" },
+      el("button", { type: "button", text: "found", "aria-label": `${item.label}: found`,
+                     on: { click: () => add(item.label, "finding") } }), " ",
+      el("button", { type: "button", text: "absent", "aria-label": `${item.label}: absent`,
+                     on: { click: () => add(item.label, "absent") } })) : null)));
 }
 
 /* -- the Queries tab -- */
