@@ -24,3 +24,17 @@ def test_vendored_oxigraph_is_the_published_package():
     assert '"license": "MIT OR Apache-2.0"' in (folder / "package.json").read_text(encoding="utf-8")
     assert "Permission is hereby granted" in (folder / "LICENSE-MIT").read_text(encoding="utf-8")
     assert "Apache License" in (folder / "LICENSE-APACHE").read_text(encoding="utf-8")
+
+
+def test_no_library_query_chains_operators_the_browser_engine_groups_differently():
+    """Oxigraph's browser build reads ``a - b + c`` as ``a - (b + c)``: chains must be parenthesised."""
+    from bmlkg.query.engines import catalogue
+
+    assert classroom.right_grouping_hazards("SELECT ((?a - ?b + ?c) AS ?x) {}") == ["line 1: ?a - … +"]
+    assert classroom.right_grouping_hazards("SELECT (((?a - ?b) + ?c) AS ?x) {}") == []
+    assert classroom.right_grouping_hazards("SELECT ((?a / ?b * ?c) AS ?x) {}") == ["line 1: ?a / … *"]
+    assert classroom.right_grouping_hazards("SELECT ((-?a + ?b) AS ?x) ?c WHERE { ?s ex:a-b ?o }") == []
+    assert classroom.right_grouping_hazards("SELECT ?c { ?c a/rdfs:subClassOf* ?k ; (ex:p|ex:q)/ex:r+ ?o }") == []
+    assert classroom.right_grouping_hazards("SELECT ((xsd:integer(?a) / 2 * 3) AS ?x) {}") == ["line 1: ) / … *"]
+    hazards = {q.name: classroom.right_grouping_hazards(q.text) for q in catalogue()}
+    assert {name: found for name, found in hazards.items() if found} == {}

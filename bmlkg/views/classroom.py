@@ -174,3 +174,64 @@ def render_classroom(kg, out: Path | str | None = None) -> Path:
         raise InputError(f"--out {path}: the classroom page is an HTML file; give a file name ending in .html")
     atomic_write(path, classroom_html(kg))
     return path
+
+
+# -- what the browser's engine reads differently ------------------------------------------------------
+#: Operators Oxigraph's browser build (npm 0.5.11) groups to the right: it reads ``a - b + c`` as
+#: ``a - (b + c)`` and ``a / b * c`` as ``a / (b * c)`` (pyoxigraph 0.5.13 reads them as SPARQL says, from
+#: the left). A library query must parenthesise such chains, or the page and the command line disagree.
+RIGHT_GROUPED = {"-": ("+", "-"), "/": ("*", "/")}
+_OPERAND_END = ("VAR", "NUMBER", "STRING", "IRI", "PNAME", "WORD")
+
+
+def right_grouping_hazards(text: str) -> list[str]:
+    """``line N: a - b + c``-style chains (see :data:`RIGHT_GROUPED`) in a query, as ``line N: tokens``."""
+    from ..query.sparqltext import tokenize
+
+    tokens = tokenize(text)
+    found = []
+    for i, tok in enumerate(tokens):
+        if tok.kind != "PUNCT" or tok.text not in RIGHT_GROUPED or i == 0:
+            continue
+        before = tokens[i - 1]
+        if before.kind not in _OPERAND_END and before.text != ")":
+            continue                                     # a unary minus
+        if tok.text == "/" and not _value_before(tokens, i):
+            continue                                     # a property path (p/q), not a division
+        depth = 0
+        for later in tokens[i + 1:]:
+            if later.text in ("(", "{", "["):
+                depth += 1
+            elif later.text in (")", "}", "]"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (later.text in (",", ";", ".", "&&", "||", "=", "!=", "<", ">", "<=", ">=")
+                                 or (later.kind == "WORD" and later.text.upper() in ("AS", "IN", "NOT"))):
+                break
+            elif depth == 0 and later.kind == "PUNCT" and later.text in RIGHT_GROUPED[tok.text]:
+                found.append(f"line {tok.line}: {before.text} {tok.text} … {later.text}")
+                break
+    return found
+
+
+def _value_before(tokens, i: int) -> bool:
+    """Whether the token before ``tokens[i]`` ends a value (a variable, a number, a call or a bracketed
+    expression holding one), not a path step (an IRI, ``a``, a path group)."""
+    before = tokens[i - 1]
+    if before.kind in ("VAR", "NUMBER"):
+        return True
+    if before.text != ")":
+        return False
+    depth, j = 0, i - 1
+    while j >= 0:
+        if tokens[j].text == ")":
+            depth += 1
+        elif tokens[j].text == "(":
+            depth -= 1
+            if depth == 0:
+                break
+        j -= 1
+    inside = tokens[j + 1:i - 1]
+    called = j > 0 and tokens[j - 1].kind in ("WORD", "PNAME", "IRI") and tokens[j - 1].text != "a"
+    return called or any(t.kind in ("VAR", "NUMBER") for t in inside)
