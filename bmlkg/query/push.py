@@ -143,7 +143,7 @@ def credentials(host: str, environ: Mapping[str, str] | None = None) -> Credenti
     if entry is None:
         return None
     login, _account, secret = entry
-    if not login or secret is None:
+    if not login or not secret:
         raise InputError(f"{path}: the entry for {host} needs both login and password")
     return Credentials(login, secret, f"{path} (machine {host})")
 
