@@ -99,24 +99,39 @@ def scales_table(scales: list[dict]) -> list[str]:
     return lines
 
 
-def queries_table(scales: list[dict], merges: bool = False) -> list[str]:
+def queries_table(scales: list[dict], merges: bool = False, reference: dict | None = None) -> list[str]:
     """Per query and scale: medians on both engines. ``merges``: a merge table (rows counted per column, no
-    exponent, since a merge is one graph, not a series)."""
+    exponent, since a merge is one graph, not a series), beside ``reference`` (the 1× scale of the same run)
+    with the ratio of the Oxigraph medians."""
     done = [s for s in scales if "error" not in s]
     if not done:
         return []
     names = sorted({n for s in done for n in s["queries"]})
     if merges:
-        header = "| query | " + " | ".join(f"{scale_label(s)} Oxigraph / rdflib (rows)" for s in done) + " |"
+        ref = reference if reference and "error" not in reference else None
+        columns = ([ref] if ref else []) + done
+        header = "| query | " + " | ".join(f"{scale_label(s)} Oxigraph / rdflib (rows)" for s in columns)
+        header += "".join(f" | {scale_label(s)} ÷ 1× (Oxigraph)" for s in done) if ref else ""
         lines = ["Every library query on the merged graph, median milliseconds (Oxigraph / rdflib; `>` = stopped at "
-                 "the cap, `≠` = rows differ; rows = the answer's rows on this graph):", "",
-                 header, "|:--|" + "---:|" * len(done)]
+                 "the cap, `≠` = rows differ; rows = the answer's rows on that graph"
+                 + ("; the 1× column is the curated graph alone, measured in the same run" if ref else "") + "):",
+                 "", header + " |", "|:--|" + "---:|" * (len(columns) + (len(done) if ref else 0))]
         for name in names:
             cells = []
-            for s in done:
+            for s in columns:
                 q = s["queries"].get(name)
                 cells.append("–" if q is None else f"{_ms(q['oxigraph'])} / {_ms(q.get('rdflib'))}"
                              f"{' ≠' if q.get('equal') is False else ''} ({_n(q.get('rows'))})")
+            if ref:
+                base = (ref["queries"].get(name) or {}).get("oxigraph") or {}
+                for s in done:
+                    mine = (s["queries"].get(name) or {}).get("oxigraph") or {}
+                    if "median" in base and "median" in mine:
+                        cells.append(f"{mine['median'] / max(base['median'], 1e-6):.1f}×")
+                    elif mine.get("capped") and "median" in base:
+                        cells.append(f">{mine['cap_ms'] / max(base['median'], 1e-6):.0f}×")
+                    else:
+                        cells.append("–")
             lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
         return lines
     header = ("| query | rows at 1× | " + " | ".join(f"{scale_label(s)} Oxigraph / rdflib" for s in done)
@@ -273,7 +288,8 @@ def render(report: dict) -> str:
     if report.get("merges"):
         parts.append(merge_lines(report["merges"]))
         parts.append(scales_table(report["merges"]))
-        parts.append(queries_table(report["merges"], merges=True))
+        scale1 = next((s for s in report.get("scales", []) if s.get("factor") == 1), None)
+        parts.append(queries_table(report["merges"], merges=True, reference=scale1))
     if report.get("views"):
         parts.append(views_table(report["views"]))
     parts.append(["Targets:", ""] + target_lines(report))
