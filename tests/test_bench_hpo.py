@@ -15,7 +15,7 @@ import pytest
 
 from benchmarks import hpo
 from benchmarks.generate import curated
-from tests.conftest import require_tool
+from .conftest import require_tool
 
 HP = "http://purl.obolibrary.org/obo/HP_"
 OIO = "http://www.geneontology.org/formats/oboInOwl#"

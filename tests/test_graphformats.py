@@ -13,16 +13,16 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import networkx as nx
 import pytest
-from pathlib import Path
-
-from tests.conftest import require_tool
 
 from bmlkg.export.graphformats import (
     GRAPHML, KGX_EDGES, KGX_NODES, KGX_PREFIXES, NEO4J_NODES, NEO4J_RELATIONSHIPS, NEO4J_TYPES, graph_format_files,
 )
+
+from .conftest import require_tool
 
 PREFIXES = """
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
