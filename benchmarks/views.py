@@ -196,11 +196,12 @@ def measure_classroom(work: Path, browser) -> dict:
     ranking update (each case of the differential case suite put into the Differential tab: the differential
     computed by the library queries in the browser, the ranking, check next and graph drawn)."""
     import bmlkg
-    from bmlkg.views.classroom import case_suite, classroom_html
+    from bmlkg.views.classroom import case_suite
+    from bmlkg.views.render import classroom_page
 
     kg = bmlkg.load()
     started = time.perf_counter()
-    html = classroom_html(kg)
+    html = classroom_page(kg)
     entry = {"html_s": round(time.perf_counter() - started, 3), "html_kb": round(len(html.encode()) / 1024),
              "triples": len(kg.triples), "cases": len(case_suite())}
     path = work / "classroom.html"

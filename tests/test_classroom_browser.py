@@ -20,6 +20,7 @@ import pytest
 
 from bmlkg.query.engines import catalogue, example_params, run
 from bmlkg.views import classroom
+from bmlkg.views.render import classroom_page
 
 from .conftest import REPO
 from .helpers import FIXTURES
@@ -44,7 +45,7 @@ def _cli_json(kg, request: dict) -> dict:
 @pytest.fixture(scope="module")
 def page_file(kg, tmp_path_factory):
     path = tmp_path_factory.mktemp("classroom") / "classroom.html"
-    path.write_text(classroom.classroom_html(kg), encoding="utf-8")
+    path.write_text(classroom_page(kg), encoding="utf-8")
     return path
 
 

@@ -97,13 +97,12 @@ def graph_ntriples(kg) -> bytes:
     return ("\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n").encode("utf-8")
 
 
-def page_data(kg) -> dict:
+def page_data(kg, graph_options: dict) -> dict:
     from .. import differential as dx
     from ..evidence import GUIDELINE_STATUS, MEMBERS_QUERY, STUDY_DESIGN, _YEAR
     from ..query.results import INTEGER_TYPES
     from ..store.graph import LABELS_QUERY, NAMES_QUERY
     from ..store.vocab import PREFIXES, XREF_PREFIXES
-    from .render import OPTIONS
     from .viewdata import DIFFERENTIAL_TOP
 
     return {
@@ -120,7 +119,7 @@ def page_data(kg) -> dict:
         "year_pattern": _YEAR.pattern,
         "differential_top": DIFFERENTIAL_TOP,
         "legend": _legend(),
-        "graph_options": OPTIONS,
+        "graph_options": graph_options,
         "cases": case_suite(),
     }
 
@@ -149,31 +148,17 @@ def case_suite() -> list[dict]:
     return json.loads((TEMPLATES / "classroom-cases.json").read_text(encoding="utf-8"))["cases"]
 
 
-def classroom_html(kg, index: str | None = None) -> str:
-    """The complete classroom page."""
+def classroom_html(kg, env, graph_options: dict, index: str | None = None) -> str:
+    """The complete classroom page, rendered with ``env`` (the views' Jinja environment, which also finds
+    pyvis's vis-network); ``graph_options`` are the vis-network options the other views use."""
     from .ontodoc import TEMPLATES
-    from .render import _environment
 
     page = {
         "version": kg.version() or "", "version_iri": kg.version_iri() or "", "counts": kg.counts(),
-        "oxigraph_version": oxigraph_version(), "index": index, "data": page_data(kg),
+        "oxigraph_version": oxigraph_version(), "index": index, "data": page_data(kg, graph_options),
         "graph": _gz64(graph_ntriples(kg)), "wasm": _wasm(), "script": Markup(module_script(TEMPLATES)),
     }
-    return _environment().get_template("classroom.html").render(page=page)
-
-
-def render_classroom(kg, out: Path | str | None = None) -> Path:
-    """Write the classroom page to ``out`` (default ``classroom.html`` in the current folder), atomically."""
-    from ..store.errors import InputError
-    from ..store.fileio import atomic_write
-
-    path = Path(out) if out is not None else Path.cwd() / FILENAME
-    if path.is_dir():
-        path = path / FILENAME
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"--out {path}: the classroom page is an HTML file; give a file name ending in .html")
-    atomic_write(path, classroom_html(kg))
-    return path
+    return env.get_template("classroom.html").render(page=page)
 
 
 # -- what the browser's engine reads differently ------------------------------------------------------

@@ -159,9 +159,15 @@ def render(kg: Store, view: str, out: Path | str | None = None, **args: Any) -> 
         given = sorted(k for k, v in args.items() if v is not None and v != [] and v != ())
         if given:
             raise InputError(f"view 'classroom' takes no parameters (got --{given[0]}); type the case in the page")
-        from .classroom import render_classroom
+        from .classroom import FILENAME
 
-        return render_classroom(kg, out)
+        path = Path(out) if out is not None else Path.cwd() / FILENAME
+        if path.is_dir():
+            path = path / FILENAME
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise InputError(f"--out {path}: the classroom page is an HTML file; give a file name ending in .html")
+        atomic_write(path, classroom_page(kg))
+        return path
     built = build_view(kg, view, **args)
     path = Path(out) if out is not None else Path.cwd() / built.filename
     if path.is_dir():
@@ -170,6 +176,13 @@ def render(kg: Store, view: str, out: Path | str | None = None, **args: Any) -> 
         raise InputError(f"--out {path}: a view is an HTML page; give a file name ending in .html")
     atomic_write(path, to_html(built, kg))
     return path
+
+
+def classroom_page(kg: Store, index: str | None = None) -> str:
+    """The classroom page (:mod:`bmlkg.views.classroom`), with the views' environment and graph options."""
+    from .classroom import classroom_html
+
+    return classroom_html(kg, _environment(), OPTIONS, index=index)
 
 
 @dataclass
@@ -203,10 +216,10 @@ def render_standard(kg: Store, folder: Path | str, progress: Callable[[str], Non
                 continue
             pages.append(Rendered(view, spec, to_html(view, kg, index=INDEX)))
     say("rendering the classroom page")
-    from .classroom import FILENAME as CLASSROOM_FILE, classroom_html
+    from .classroom import FILENAME as CLASSROOM_FILE
 
     contents = {p.view.filename: p.html for p in pages}
-    contents[CLASSROOM_FILE] = classroom_html(kg, index=INDEX)
+    contents[CLASSROOM_FILE] = classroom_page(kg, index=INDEX)
     say("writing the ontology documentation")
     contents[ONTOLOGY_DOC] = ontology_html(model, index="../" + INDEX)
     contents[INDEX] = index_html(kg, pages)
