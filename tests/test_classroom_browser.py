@@ -202,6 +202,9 @@ def test_differential_tab_permalink_and_projector(visit, kg):
     assert drawn == twin_rows > 3
     # typing with the keyboard: the preview applies the command line's matching rules
     page.focus("#dx-text")
+    page.keyboard.type("osteomy")
+    assert "osteomyelitis" in page.evaluate("[...document.querySelectorAll('#dx-names option')].map(o => o.value)")
+    page.fill("#dx-text", "")
     page.keyboard.type("no injury")
     assert "absent" in page.inner_text("#dx-preview")
     page.keyboard.press("Enter")

@@ -209,8 +209,22 @@ class CaseTab {
     this.update();
   }
 
+  /* the box's suggestions follow the command line's rules: names that start like the normalised text,
+     then the closest names as `bmlkg differential` would suggest them */
+  suggestions(text) {
+    const key = normalise(text);
+    if (Array.from(key).length < 2) return [];
+    const starts = [];
+    for (const [name, list] of this.dx.engine.names) {
+      if (name.startsWith(key) || name.includes(" " + key)) starts.push(this.dx.engine.label(list[0][0]));
+      if (starts.length >= 12) break;
+    }
+    return unique([...starts, ...(Array.from(key).length >= 4 ? this.dx.suggest(text) : [])]).slice(0, 15);
+  }
+
   preview() {
     const text = $("dx-text").value.trim();
+    $("dx-names").replaceChildren(...this.suggestions(text).map((name) => el("option", { value: name })));
     if (!text) { $("dx-preview").textContent = ""; return; }
     const [item, problem] = this.dx.resolveInput(text, $("dx-role").value);
     $("dx-preview").textContent = item
