@@ -564,7 +564,8 @@ class CasesTab {
       options: [lead.label, ...distractors.slice(0, 3)].sort(compareStrings), answer: lead.label,
       explanation: `${lead.label} scores ${n(lead.score)}. ${explain1.join(" ")}`,
     }];
-    const holder = result.conditions.slice(0, 5).find((c) => c.tell_apart_from.some((t) => t.label)) || lead;
+    // the best-ranked cause that the sources say must be told apart from another
+    const holder = result.conditions.find((c) => c.tell_apart_from.some((t) => t.label)) || lead;
     const other = holder.tell_apart_from.find((t) => t.label) || null;
     if (other) {
       const lead = holder;              // the leading cause that the sources tell apart from another
