@@ -165,7 +165,8 @@ def build(
             print("  nothing exported: fix the findings above (or see --fail-on)")
             return 1
         print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
-              f"{counts['derived_edges']} term edges derived from claims")
+              f"{counts['derived_edges']} term edges derived from claims; "
+              f"{counts['derived_certainty']} claims given a derived certainty level")
         print(f"  exports ({len(result.written)} files) in {Path(out)}/")
         for path in result.written:
             print(f"    {path}")

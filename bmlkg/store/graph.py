@@ -252,6 +252,7 @@ class Store:
         out = {k: int(v) for k, v in row.items()}
         out["triples"] = len(self.triples)
         out["derived_edges"] = self.derived_edges
+        out["derived_certainty"] = self.derived_certainty
         return out
 
     # -- labels and term resolution -----------------------------------------------------------
