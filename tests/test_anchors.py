@@ -241,7 +241,7 @@ class Seed:
 
 
 def _short(iri: str) -> str:
-    return iri.replace(BML + "claim/", "claim:").replace(BML + "source/", "src:")
+    return iri.replace(BML + "claim/", "claim:").replace(BML + "source/", "src:").replace(BML, "bml:")
 
 
 def check_claim(claim: ClaimFacts, seeds: dict[str, Seed]) -> list[str]:
