@@ -388,7 +388,7 @@ def load_definitions(kg) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def seeds():
-    require_tool(SEEDS_DIR.is_dir(), f"the seed articles beside the checkout ({SEEDS_DIR})")
+    require_tool(SEEDS_DIR.is_dir(), f"the seed folder beside the checkout ({SEEDS_DIR}, the four seed articles)")
     found = load_seeds(_kg())
     assert len(found) == 4, (f"expected the four seed files named by bml:seedFileName in {SEEDS_DIR}, "
                              f"found {sorted(s.path.name for s in found.values())}")
