@@ -189,11 +189,6 @@ UNSTATED_IN_SEED: dict[str, dict[str, str]] = {
                "not tie them to an injury",
         "003": "seed 003 names microfractures and other injuries of the musculoskeletal system, not bone stress "
                "injuries"},
-    "dx-early-osteonecrosis-bme": {
-        "002": "seed 002 says avascular necrosis can lead to ischaemic oedema; it does not speak of early "
-               "osteonecrosis",
-        "003": "seed 003 says the oedema must be told apart from early osteonecrosis and may be a pre-stage of "
-               "osteonecrosis, not that early osteonecrosis leads to oedema"},
     "dx-early-osteonecrosis-circulation": {
         "002": "seed 002 glosses osteonecrosis (in its CT list) as bone death from lack of blood supply, and "
                "says nothing of early osteonecrosis",
