@@ -15,6 +15,7 @@ from typing import Callable, List, Optional
 import typer
 
 from .store.errors import BmlkgError
+from .store.procs import Terminated, terminate_on_signals
 
 app = typer.Typer(
     add_completion=False,
@@ -28,7 +29,9 @@ _STATE = {"debug": False, "quiet": False}
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(f"bmlkg: error: {message}\n")
+    from .store.errors import one_line
+
+    sys.stderr.write(f"bmlkg: error: {one_line(message)}\n")
 
 
 def _progress(message: str) -> None:
@@ -49,6 +52,14 @@ def run(fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(130)
+    except Terminated as exc:
+        _err(f"stopped by {exc.name}; nothing was left half-written")
+        raise typer.Exit(exc.exit_code)
+    except RecursionError:
+        if _STATE["debug"]:
+            raise
+        _err("input nested too deeply to process (a recursion limit was reached)")
+        raise typer.Exit(2)
     raise typer.Exit(code)
 
 
@@ -132,15 +143,20 @@ def build(
     no_render: bool = typer.Option(False, "--no-render", help="Skip the HTML views."),
     reasoner_memory: int = typer.Option(2000, "--reasoner-memory", help="Java heap for HermiT, in MB."),
     reasoner_timeout: float = typer.Option(300.0, "--reasoner-timeout", help="Seconds before HermiT is stopped."),
+    force: bool = typer.Option(False, "--force", help="Write into a folder holding files bmlkg did not write, "
+                               "replacing those of the same names (other files are left alone)."),
 ) -> None:
-    """Check, export every format and render the HTML views; print a summary and where the files are."""
+    """Check, export every format and render the HTML views; print a summary and where the files are.
+
+    Only files an earlier bmlkg build recorded (MANIFEST.json, html/.bmlkg-manifest.json) are replaced or
+    removed; a folder holding anything else is refused unless --force."""
 
     def go() -> int:
         from .build import BuildOptions, build as run_build
         from .store.vocab import curie
 
         opts = BuildOptions(
-            source=source, out=out, render=not no_render, fail_on=fail_on.value,
+            source=source, out=out, render=not no_render, fail_on=fail_on.value, force=force,
             check=_check_options(False, reasoner_memory, reasoner_timeout),
         )
         started = time.monotonic()
@@ -496,8 +512,31 @@ def render_cmd(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors are one line too (``bmlkg: error: …``, exit 2)."""
+    from typer import _click as click
+
+    terminate_on_signals()
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `bmlkg` alone: the help text, as before
+        sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
+        code = 2
+    except click.exceptions.UsageError as exc:
+        hint = ""
+        if exc.ctx is not None and exc.ctx.command_path:
+            hint = f" (see `{exc.ctx.command_path} --help`)"
+        _err(f"{exc.format_message()}{hint}")
+        code = 2
+    except typer.Abort:
+        _err("interrupted")
+        code = 130
+    except Terminated as exc:
+        _err(f"stopped by {exc.name}")
+        code = exc.exit_code
+    except click.exceptions.ClickException as exc:
+        _err(exc.format_message())
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pyoxigraph as ox
+
 from ..query.catalog import discover
 from ..store.constants import QC_QUERIES_DIR
 from ..store.errors import BmlkgError, InputError
@@ -181,6 +183,27 @@ def run_shacl(kg: Store, shapes_path: Path | None = None) -> CheckResult:
     return result
 
 
+# -- typed literals --------------------------------------------------------------------------------
+def run_literal_check(kg: Store) -> CheckResult:
+    """Typed literals whose lexical form does not fit the datatype: one ERROR finding each, naming the file
+    and line (HermiT never sees them; see :mod:`bmlkg.store.literals`)."""
+    from ..store.literals import ill_typed, locate
+
+    start = time.monotonic()
+    result = CheckResult("ill-typed-literal", "qc", "ERROR")
+    paths = [f.path for f in kg.files]
+    for triple, why in ill_typed(kg.triples):
+        result.findings.append(Finding(
+            check="ill-typed-literal", level="ERROR",
+            entity=triple.subject.value if not isinstance(triple.subject, ox.BlankNode) else "",
+            property=triple.predicate.value, value=triple.object.value[:200],
+            message=f"{locate(paths, triple.object)}: {why}",
+        ))
+    result.findings.sort(key=lambda f: (f.entity, f.property, f.value))
+    result.seconds = time.monotonic() - start
+    return result
+
+
 # -- QC queries -----------------------------------------------------------------------------------
 def run_qc(kg: Store, folder: Path | None = None) -> list[CheckResult]:
     """Run every ``*-violation.rq`` query; each row is a finding at the query's level."""
@@ -299,6 +322,7 @@ def run_checks(kg: Store, options: CheckOptions | None = None,
         report.results.append(run_shacl(kg, opts.shapes_path))
     if opts.qc:
         say("QC queries")
+        report.results.append(run_literal_check(kg))
         report.results.extend(run_qc(kg, opts.qc_folder))
     if opts.against_manifest is not None:
         say(f"release check against {opts.against_manifest}")

@@ -17,7 +17,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from ..store.constants import EXPORT_STEM, JSONLD_CONTEXT, MANIFEST, MAPPINGS_SUFFIX
-from ..store.fileio import StagedWrites, folder_lock
+from ..store.fileio import publish
 from ..store.graph import Store
 from ..store.vocab import PREFIXES, curie
 
@@ -219,14 +219,13 @@ deterministic (the same sources give byte-identical files) and committed; a test
 """
 
 
-def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
-           progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write every RDF format, the context, mappings, README and MANIFEST into ``out_dir`` atomically.
+def export_contents(kg: Store, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
+                    progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every export file (relative name -> bytes): each RDF format, the context, mappings, README, MANIFEST.
 
     ``extra_files`` maps a relative file name to (bytes, media type, description), for writers defined in
-    other modules (graph formats). Returns the paths written.
+    other modules (graph formats).
     """
-    out = Path(out_dir)
     say = progress or (lambda _msg: None)
     say("canonicalising blank nodes and sorting triples")
     triples = canonical_triples(kg)
@@ -259,8 +258,13 @@ def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, s
         },
     }
     contents[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
-    with folder_lock(out), StagedWrites() as staged:
-        for name, data in contents.items():
-            staged.add(out / name, data)
-        written = staged.commit()
-    return written
+    return contents
+
+
+def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
+           progress: Callable[[str], None] | None = None, force: bool = False) -> list[Path]:
+    """Write every export file into ``out_dir`` as one release (see :func:`bmlkg.store.fileio.publish`:
+    only files an earlier bmlkg build recorded are replaced; a foreign folder is refused unless ``force``).
+    Returns the paths written."""
+    contents = export_contents(kg, extra_files, progress)
+    return publish(out_dir, {MANIFEST: contents}, force=force)

@@ -35,3 +35,33 @@ class EndpointError(QueryError):
 
 class EndpointTimeout(EndpointError, QueryTimeout):
     """A remote endpoint gave no complete answer within the time limit (a stalled socket included)."""
+
+
+#: Longest message echoed whole; longer ones keep their head and tail (a 100 KB label is not repeated).
+MAX_MESSAGE = 600
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """Control characters (terminal escape sequences among them) and invisible format characters written
+    as visible escapes (``\\x1b``, ``\\ufeff``); characters in ``keep`` (e.g. newline) stay."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        if ch in keep:
+            out.append(ch)
+        elif ch < " " or "\x7f" <= ch <= "\x9f" or unicodedata.category(ch) in ("Cf", "Zl", "Zp", "Cs", "Co"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message as one safe line: whitespace runs collapsed, control characters escaped, a long middle cut."""
+    text = escape_controls(" ".join(str(message).split()))
+    if len(text) > limit:
+        head, tail = text[: limit * 2 // 3], text[-(limit // 4):]
+        text = f"{head} … [{len(text) - len(head) - len(tail):,} characters left out] … {tail}"
+    return text
