@@ -9,7 +9,6 @@ inconsistent ontology) instead of owlready2's empty one.
 from __future__ import annotations
 
 import io
-import math
 import os
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..store.errors import InputError, ReasonerError
+from ..store.limits import check_seconds
 from ..store.procs import Janitor, die_with_parent_fn
 from ..store.graph import Store
 
@@ -55,7 +55,6 @@ def _asserted_subclass(kg: Store) -> set[tuple[str, str]]:
     return {(r["a"], r["b"]) for r in rows}
 
 
-MAX_TIMEOUT_S = 7 * 24 * 3600.0
 MIN_MEMORY_MB = 64
 
 
@@ -77,18 +76,6 @@ def check_limits(memory_mb, timeout_s) -> None:
         raise InputError(f"--reasoner-memory: {memory_mb} MB is more than this machine has ({total} MB); "
                          "give less")
     check_seconds("--reasoner-timeout", timeout_s)
-
-
-def check_seconds(option: str, value) -> float:
-    """A time limit must be a finite number of seconds, more than 0 and at most a week."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{option}: {value!r} is not a number of seconds") from None
-    if math.isnan(seconds) or seconds <= 0 or math.isinf(seconds) or seconds > MAX_TIMEOUT_S:
-        raise InputError(f"{option}: must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g} "
-                         f"(a week), not {value!r}")
-    return seconds
 
 
 def reason(kg: Store, memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: float = DEFAULT_TIMEOUT_S) -> ReasonerResult:
