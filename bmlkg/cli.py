@@ -354,21 +354,30 @@ def serve_cmd(
     port: int = typer.Option(7878, "--port", help="TCP port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
     query_timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the server stops a query."),
+    idle_timeout: float = typer.Option(10.0, "--idle-timeout", help="Seconds a client may take to send its request "
+                                       "(headers, then body) before the connection is closed."),
+    per_client: int = typer.Option(16, "--per-client", help="Connections one client address may hold at once."),
     graph_file: Optional[Path] = GRAPH_FILE_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Serve the graph as a read-only SPARQL endpoint on localhost (Oxigraph); Ctrl-C stops it."""
 
     def go() -> int:
-        from .query.serve import serve
+        from .query.serve import check_host, serve
+        from .store.limits import check_seconds
 
+        check_host(host)  # options are checked before the graph is loaded
+        if query_timeout is not None:
+            check_seconds("--timeout", query_timeout)
+        check_seconds("--idle-timeout", idle_timeout)
         triples = _graph_triples(graph_file, source)
         _progress(f"loaded {len(triples)} triples; starting the Oxigraph server")
 
         def announce(line: str) -> None:
             print(line, flush=True)
 
-        return serve(triples, host=host, port=port, timeout_s=query_timeout, announce=announce)
+        return serve(triples, host=host, port=port, timeout_s=query_timeout, announce=announce,
+                     idle_s=idle_timeout, per_client=per_client)
 
     run(go)
 
