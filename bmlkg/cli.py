@@ -90,6 +90,10 @@ SOURCE_OPT = typer.Option(None, "--source", help="Folder of ontology sources (de
 
 def _check_options(no_reasoner: bool, memory: int, timeout: float, against: Optional[Path] = None):
     from .checks.qc import CheckOptions
+    from .checks.reasoning import check_limits
+
+    if not no_reasoner:
+        check_limits(memory, timeout)  # one line before anything is loaded, not a check that "could not run"
 
     return CheckOptions(reasoner=not no_reasoner, reasoner_memory_mb=memory, reasoner_timeout_s=timeout,
                         against_manifest=against)
@@ -102,7 +106,7 @@ def _write_report(report, fmt: ReportFormat, path: Optional[Path]) -> None:
     if path is not None:
         atomic_write(path, text)
     elif text.strip():
-        sys.stdout.write(text)
+        sys.stdout.write(_display(text, fmt.value))
 
 
 @app.command()
@@ -177,7 +181,7 @@ def build(
         if len(warnings) > 10:
             print(f"    … {len(warnings) - 10} more: see `bmlkg check`")
         if not result.exported:
-            sys.stdout.write(result.report.to_table())
+            sys.stdout.write(_display(result.report.to_table(), "table"))
             print("  nothing exported: fix the findings above (or see --fail-on)")
             return 1
         print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
@@ -217,6 +221,7 @@ def diff_cmd(
 ENGINE_OPT = typer.Option(None, "--engine", help="Embedded engine: oxigraph (default) or rdflib.")
 ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Run on a SPARQL 1.1 endpoint (its query URL) instead.")
 TIMEOUT_OPT = typer.Option(60.0, "--timeout", help="Seconds before the query is stopped.")
+MAX_ROWS_OPT = typer.Option(100_000, "--max-rows", help="Stop the query when it returns more rows than this.")
 RESULT_FORMAT_OPT = typer.Option("table", "--format", help="table, csv, tsv or json (W3C SPARQL results JSON).")
 
 
@@ -226,6 +231,56 @@ def _choice(option: str, value: str, valid) -> str:
     if value not in valid:
         raise InputError(f"{option}: unknown value {value!r}; valid values: {', '.join(valid)}")
     return value
+
+
+def _check_limits(timeout, max_rows) -> None:
+    from .store.limits import check_rows, check_seconds
+
+    check_seconds("--timeout", timeout)
+    if max_rows is not None:
+        check_rows("--max-rows", max_rows)
+
+
+def _display(text: str, fmt: str) -> str:
+    """Table output is for a terminal: control characters from the data (escape sequences) are shown escaped.
+    CSV, TSV and JSON stay byte-exact data."""
+    if fmt != "table":
+        return text
+    from .store.errors import escape_controls
+
+    return escape_controls(text, keep="\n\t")
+
+
+def _read_query(file: str) -> str:
+    """The text of a query file (or - for standard input), read with a size bound; one-line errors."""
+    from .store.errors import InputError
+    from .store.limits import MAX_QUERY_BYTES
+
+    where = "standard input" if file == "-" else file
+    try:
+        if file == "-":
+            data = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
+        else:
+            path = Path(file)
+            if not path.exists():
+                raise InputError(f"{file}: no such file")
+            if path.is_dir():
+                raise InputError(f"{file}: is a folder, not a query file")
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_QUERY_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_QUERY_BYTES:
+        raise InputError(f"{where}: more than {MAX_QUERY_BYTES:,} bytes; a query file is refused beyond that")
+    if b"\x00" in data:
+        raise InputError(f"{where}: holds NUL bytes: not a SPARQL text file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{where}:{line}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _parse_params(pairs: List[str]) -> dict:
@@ -273,6 +328,7 @@ def query_cmd(
     engine: Optional[str] = ENGINE_OPT,
     endpoint: Optional[str] = ENDPOINT_OPT,
     timeout: float = TIMEOUT_OPT,
+    max_rows: int = MAX_ROWS_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Run a library query with its parameters bound; results ordered, labels beside IRIs."""
@@ -284,12 +340,13 @@ def query_cmd(
         _choice("--format", fmt, FORMATS)
         if engine is not None:
             _choice("--engine", engine, ENGINES)
+        _check_limits(timeout, max_rows)
         query = get_query(name)
         params = _parse_params(param)
         needs_graph = not endpoint or any(p.type == "label" for p in query.params)
         kg = load(source) if needs_graph else None
-        result = run_query(kg, name, params, engine=engine, endpoint=endpoint, timeout=timeout)
-        sys.stdout.write(result.serialise(fmt))
+        result = run_query(kg, name, params, engine=engine, endpoint=endpoint, timeout=timeout, max_rows=max_rows)
+        sys.stdout.write(_display(result.serialise(fmt), fmt))
         return 0
 
     run(go)
@@ -302,6 +359,7 @@ def sparql_cmd(
     engine: Optional[str] = ENGINE_OPT,
     endpoint: Optional[str] = ENDPOINT_OPT,
     timeout: float = TIMEOUT_OPT,
+    max_rows: int = MAX_ROWS_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Run your own read-only SPARQL query (updates, SERVICE and FROM are refused before it runs)."""
@@ -315,19 +373,12 @@ def sparql_cmd(
         _choice("--format", fmt, FORMATS)
         if engine is not None:
             _choice("--engine", engine, ENGINES)
-        if file == "-":
-            text = sys.stdin.read()
-        else:
-            try:
-                text = Path(file).read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise InputError(f"{file}: no such file") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"{file}: cannot read: {exc}") from None
+        _check_limits(timeout, max_rows)
+        text = _read_query(file)
         check_read_only(text)  # refuse before loading anything
         kg = None if endpoint else load(source)
-        result = run_sparql(kg, text, engine=engine, endpoint=endpoint, timeout=timeout)
-        sys.stdout.write(result.serialise(fmt))
+        result = run_sparql(kg, text, engine=engine, endpoint=endpoint, timeout=timeout, max_rows=max_rows)
+        sys.stdout.write(_display(result.serialise(fmt), fmt))
         return 0
 
     run(go)
@@ -396,6 +447,7 @@ def push_cmd(
     def go() -> int:
         from .query.push import push
 
+        _check_limits(timeout, None)
         triples = _graph_triples(graph_file, source)
         result = push(triples, endpoint, graph=graph, replace=not append, timeout=timeout)
         print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status})")
@@ -431,7 +483,7 @@ def differential_cmd(
         for problem in result.unresolved:
             hint = f" (closest known terms: {', '.join(problem.suggestions)})" if problem.suggestions else ""
             sys.stderr.write(f"bmlkg: warning: {problem.role} {problem.text!r} not used: {problem.reason}{hint}\n")
-        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        sys.stdout.write(result.to_json() if fmt == "json" else _display(result.to_table(), "table"))
         return 0
 
     run(go)
@@ -451,7 +503,7 @@ def compare_cmd(
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         result = load(source).compare(first, second)
-        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        sys.stdout.write(result.to_json() if fmt == "json" else _display(result.to_table(), "table"))
         return 0
 
     run(go)
@@ -477,7 +529,7 @@ def evidence_cmd(
         if min_n is not None and min_n < 0:
             raise InputError(f"--min-n: must be zero or more, not {min_n}")
         result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year)
-        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        sys.stdout.write(result.to_json() if fmt == "json" else _display(result.to_table(), "table"))
         return 0
 
     run(go)

@@ -337,7 +337,7 @@ def select_rdflib(graph, text: str, max_rows: int | None = None) -> Result:
     try:
         from rdflib.plugins.sparql import prepareQuery
 
-        _disarm_rdflib()
+        disarm_rdflib()
         prepared = prepareQuery(text)
         _refuse_remote_parts(prepared.algebra)
         _lazy_pure_joins(prepared.algebra)
@@ -381,7 +381,7 @@ def _refuse_service_eval(ctx, part):  # rdflib CUSTOM_EVALS hook
     raise NotImplementedError
 
 
-def _disarm_rdflib() -> None:
+def disarm_rdflib() -> None:
     """rdflib must never fetch: no SERVICE evaluation, no loading of FROM graphs."""
     import rdflib.plugins.sparql as rdflib_sparql
 
