@@ -578,7 +578,7 @@ def main() -> None:
 
     terminate_on_signals()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="bmlkg")
     except click.exceptions.NoArgsIsHelpError as exc:  # `bmlkg` alone: the help text, as before
         sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
         code = 2

@@ -212,8 +212,10 @@ def check_shape_queries(path: Path, triples) -> None:
         except (InputError, QueryError) as exc:
             if text is None:
                 text = path.read_text(encoding="utf-8", errors="replace")
-            first = next((line.strip() for line in query.splitlines() if line.strip()), "")
-            at = text.find(first) if first else -1
+            at = text.find(query)  # a long string literal holds the query verbatim
+            if at < 0:
+                first = next((line.strip() for line in query.splitlines() if line.strip()), "")
+                at = text.find(first) if first else -1
             start_line = text[:at].count("\n") + 1 if at >= 0 else 1
             message = str(exc)
             offset = 1
