@@ -334,7 +334,7 @@ def query_cmd(
     """Run a library query with its parameters bound; results ordered, labels beside IRIs."""
 
     def go() -> int:
-        from .store.graph import load
+        from .api import load
         from .query.engines import ENGINES, FORMATS, get_query, run as run_query
 
         _choice("--format", fmt, FORMATS)
@@ -366,7 +366,7 @@ def sparql_cmd(
 
     def go() -> int:
         from .store.errors import InputError
-        from .store.graph import load
+        from .api import load
         from .query.engines import ENGINES, FORMATS, run_sparql
         from .query.sparqltext import check_read_only
 
@@ -391,7 +391,8 @@ GRAPH_FILE_OPT = typer.Option(None, "--file", help="An RDF file to use instead o
 def _graph_triples(graph_file: Optional[Path], source: Optional[Path]) -> list:
     """The triples of --file (an export), or of the graph loaded from --source."""
     from .store.errors import InputError
-    from .store.graph import load, parse_source
+    from .api import load
+    from .store.graph import parse_source
 
     if graph_file is not None:
         if source is not None:
@@ -474,7 +475,7 @@ def differential_cmd(
 
     def go() -> int:
         from .store.errors import InputError
-        from .store.graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         if top is not None and top < 1:
@@ -499,7 +500,7 @@ def compare_cmd(
     """What distinguishes two causes, side by side: features with strengths, claims and sources."""
 
     def go() -> int:
-        from .store.graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         result = load(source).compare(first, second)
@@ -523,7 +524,7 @@ def evidence_cmd(
 
     def go() -> int:
         from .store.errors import InputError
-        from .store.graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         if min_n is not None and min_n < 0:
@@ -555,7 +556,7 @@ def render_cmd(
     """Render one teaching view to a self-contained HTML page that works offline; print its path."""
 
     def go() -> int:
-        from .store.graph import load
+        from .api import load
         from .views.viewdata import view_spec
 
         view_spec(view)  # an unknown view is refused before the graph is loaded
