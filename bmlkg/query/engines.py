@@ -484,7 +484,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 # -- the deadline ----------------------------------------------------------------------------------
-def run_with_deadline(work: Callable[[], Result], timeout: float | None) -> Result:
+def run_with_deadline(work: Callable[[], Result], timeout: float | None, shown: float | None = None) -> Result:
     """Run ``work`` in a forked worker process and kill it at the deadline (QueryTimeout).
 
     A forked child shares the parent's loaded graph copy-on-write, so nothing is reloaded; killing the
@@ -504,7 +504,8 @@ def run_with_deadline(work: Callable[[], Result], timeout: float | None) -> Resu
     sender.close()
     try:
         if not receiver.poll(timeout):
-            raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout); narrow it or raise the limit")
+            limit = timeout if shown is None else shown
+            raise QueryTimeout(f"query stopped after {limit:g} s (--timeout); narrow it or raise the limit")
         try:
             status, payload = receiver.recv()
         except (EOFError, OSError):
@@ -572,6 +573,7 @@ def execute(kg, text: str, *, engine: str | None = None, endpoint: str | None = 
     if max_rows is not None:
         check_rows("--max-rows", max_rows)
     check_read_only(text)
+    limit = timeout
     if timeout is not None:
         left = timeout - (time.monotonic() - started)
         if left <= 0:
@@ -591,9 +593,9 @@ def execute(kg, text: str, *, engine: str | None = None, endpoint: str | None = 
         raise InputError("no graph loaded for the embedded engine")
     if engine == "rdflib":
         graph = kg.rdflib_graph()  # built before a fork, so the worker inherits it
-        return run_with_deadline(lambda: select_rdflib(graph, text, max_rows), timeout)
+        return run_with_deadline(lambda: select_rdflib(graph, text, max_rows), timeout, limit)
     store = kg.store
-    return run_with_deadline(lambda: select_oxigraph(store, text, max_rows), timeout)
+    return run_with_deadline(lambda: select_oxigraph(store, text, max_rows), timeout, limit)
 
 
 def run(kg, name: str, params: Mapping[str, object] | None = None, *, engine: str | None = None,
