@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -51,22 +50,30 @@ def one_error_line(proc) -> str:
     return lines[0]
 
 
-def hermit_processes() -> set[int]:
-    """Java processes running HermiT (owlready2's command line names its class)."""
+def hermit_processes(tmp: Path) -> set[int]:
+    """Java processes running HermiT on an ontology under ``tmp`` (the TMPDIR the test gave the build)."""
     found = set()
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                    if b"org.semanticweb.HermiT" in handle.read():
-                        found.add(int(pid))
+                    line = handle.read()
             except OSError:
                 continue
+            if b"org.semanticweb.HermiT" in line and str(tmp).encode() in line:
+                found.add(int(pid))
     return found
 
 
-def hermit_folders() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("bmlkg-hermit-*")}
+def hermit_folders(tmp: Path) -> set[str]:
+    return {p.name for p in tmp.glob("bmlkg-hermit-*")}
+
+
+def private_tmp(tmp_path: Path) -> tuple[Path, dict]:
+    """A TMPDIR of the test's own, so other builds on the machine do not count."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    return tmp, {**os.environ, "TMPDIR": str(tmp)}
 
 
 def wait_gone(predicate, within: float = 10.0) -> bool:
@@ -254,19 +261,19 @@ def test_sigterm_during_reasoning_exits_143_and_leaves_nothing(tmp_path, built):
     out = tmp_path / "out"
     shutil.copytree(built, out)
     before = snapshot(out)
-    hermit_before, folders_before = hermit_processes(), hermit_folders()
+    tmp, env = private_tmp(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "bmlkg.cli", "build", "--source",
                              str(mini_source(tmp_path / "src")), "--out", str(out)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert wait_gone(lambda: hermit_processes() - hermit_before, within=60), "HermiT never started"
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_gone(lambda: hermit_processes(tmp), within=60), "HermiT never started"
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 143
     errors = [line for line in stderr.splitlines() if not line.startswith("  … ")]
     assert errors == ["bmlkg: error: stopped by SIGTERM; nothing was left half-written"], stderr
     assert snapshot(out) == before
-    assert wait_gone(lambda: not (hermit_processes() - hermit_before)), "HermiT's Java outlived the build"
-    assert wait_gone(lambda: hermit_folders() <= folders_before), "the temporary ontology stayed"
+    assert wait_gone(lambda: not hermit_processes(tmp)), "HermiT's Java outlived the build"
+    assert wait_gone(lambda: not hermit_folders(tmp)), "the temporary ontology stayed"
 
 
 @pytest.mark.slow
@@ -277,13 +284,13 @@ def test_kill_at_seeded_moments_keeps_the_previous_release(tmp_path, built):
     shutil.copytree(built, out)
     previous = snapshot(out)
     source = mini_source(tmp_path / "src")
-    hermit_before, folders_before = hermit_processes(), hermit_folders()
+    tmp, env = private_tmp(tmp_path)
     rng = random.Random(14)
     markers = ["OWL reasoning", "exporting RDF", "rendering", "writing the release"]
     outcomes = []
     for marker in markers:
         proc = subprocess.Popen([sys.executable, "-m", "bmlkg.cli", "build", "--source", str(source),
-                                 "--out", str(out)], cwd=REPO, stdout=subprocess.DEVNULL,
+                                 "--out", str(out)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:
             if marker in line:
@@ -303,9 +310,9 @@ def test_kill_at_seeded_moments_keeps_the_previous_release(tmp_path, built):
                 assert name in kept, (marker, name)
             outcomes.append("new")
             previous = kept
-        assert wait_gone(lambda: not (hermit_processes() - hermit_before)), f"Java outlived kill at {marker}"
+        assert wait_gone(lambda: not hermit_processes(tmp)), f"Java outlived kill at {marker}"
     assert "previous" in outcomes
-    proc = run_cli("--quiet", "build", "--source", str(source), "--out", str(out))
+    proc = run_cli("--quiet", "build", "--source", str(source), "--out", str(out), env={"TMPDIR": str(tmp)})
     assert proc.returncode == 0, proc.stderr
     assert not list(out.rglob(f"{fileio.TMP_PREFIX}*"))
-    assert wait_gone(lambda: hermit_folders() <= folders_before), "a temporary ontology stayed behind"
+    assert wait_gone(lambda: not hermit_folders(tmp)), "a temporary ontology stayed behind"

@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,10 +35,11 @@ def _oxigraph() -> None:
         require_tool(False, "the oxigraph command (pip install oxigraph)")
 
 
-def _start(*extra: str):
+def _start(*extra: str, tmp: Path | None = None):
     port = free_port()
+    env = {**os.environ, "TMPDIR": str(tmp)} if tmp is not None else None
     process = subprocess.Popen([sys.executable, "-m", "bmlkg.cli", "serve", "--port", str(port), *extra],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -244,8 +244,8 @@ def test_idle_and_trickling_connections_are_closed_and_other_clients_are_served(
 
 
 # -- 3. cleanup when serve is stopped or killed ----------------------------------------------------------------
-def _serve_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("bmlkg-serve-*"))
+def _serve_folders(tmp: Path) -> set[Path]:
+    return set(tmp.glob("bmlkg-serve-*"))
 
 
 def _servers_using(folder: Path) -> list[int]:
@@ -262,12 +262,11 @@ def _servers_using(folder: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGKILL])
-def test_serve_killed_leaves_no_server_and_no_store(sig):
+def test_serve_killed_leaves_no_server_and_no_store(sig, tmp_path):
     _oxigraph()
-    before = _serve_folders()
-    process, port = _start()
+    process, port = _start(tmp=tmp_path)
     try:
-        new = _serve_folders() - before
+        new = _serve_folders(tmp_path)
         assert len(new) == 1
         folder = new.pop()
         assert _servers_using(folder), "the Oxigraph server runs on the store folder"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -152,7 +153,9 @@ def reason(kg: Store, memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: float = DEF
         owlready2.reasoning.JAVA_MEMORY = previous_memory
         owlready2.reasoning._subprocess_kargs.clear()
         owlready2.reasoning._subprocess_kargs.update(previous_kargs)
-        _kill_java_children()  # stopped early (SIGTERM, Ctrl-C): Java must not outlive the run
+        stopping = sys.exc_info()[1]
+        if stopping is not None and not isinstance(stopping, Exception):
+            _kill_java_children()  # stopped early (SIGTERM, Ctrl-C): Java must not outlive the run
         janitor.close()
 
     unsat = sorted(
