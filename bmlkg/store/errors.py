@@ -37,8 +37,10 @@ class EndpointTimeout(EndpointError, QueryTimeout):
     """A remote endpoint gave no complete answer within the time limit (a stalled socket included)."""
 
 
-#: Longest message echoed whole; longer ones keep their head and tail (a 100 KB label is not repeated).
-MAX_MESSAGE = 600
+#: Longest message shown whole, and longest unbroken run of characters (an echoed value) inside one: a 100 KB
+#: label is not repeated, a list of valid names is.
+MAX_MESSAGE = 4000
+MAX_RUN = 300
 
 
 def escape_controls(text: str, keep: str = "") -> str:
@@ -59,9 +61,14 @@ def escape_controls(text: str, keep: str = "") -> str:
 
 
 def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
-    """A message as one safe line: whitespace runs collapsed, control characters escaped, a long middle cut."""
+    """A message as one safe line: whitespace runs collapsed, control characters escaped, and a long echoed
+    value (or, past ``limit``, the middle of the message) cut, saying how much was left out."""
+    import re
+
+    def cut(text: str, keep: int) -> str:
+        head, tail = text[: keep * 2 // 3], text[-(keep // 6):]
+        return f"{head} … [{len(text) - len(head) - len(tail):,} characters left out] … {tail}"
+
     text = escape_controls(" ".join(str(message).split()))
-    if len(text) > limit:
-        head, tail = text[: limit * 2 // 3], text[-(limit // 4):]
-        text = f"{head} … [{len(text) - len(head) - len(tail):,} characters left out] … {tail}"
-    return text
+    text = re.sub(r"\S{%d,}" % (MAX_RUN + 1), lambda m: cut(m.group(), MAX_RUN), text)
+    return cut(text, limit) if len(text) > limit else text
