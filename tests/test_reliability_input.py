@@ -63,7 +63,7 @@ def _case_source(tmp_path: Path, case: str) -> tuple[Path, str]:
         return src, "xxe.rdf:2: XML with a DOCTYPE"
     if case == "remote json-ld context":
         (src / "remote.jsonld").write_text('{"@context": "https://schema.org/", "@id": "http://e/a", "name": "x"}')
-        return src, "remote.jsonld: remote JSON-LD @context"
+        return src, "remote.jsonld:1: remote JSON-LD @context"
     if case == "owl:imports over http":
         (src / "imports.ttl").write_text(
             "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
