@@ -76,6 +76,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
     t = time.monotonic()
     say("exporting RDF")
     extra = _graph_format_files(result.kg)
+    extra.update(_conformance_files(result.kg))
     result.written = export(result.kg, options.out, extra_files=extra, progress=say)
     result.stages["export"] = time.monotonic() - t
     result.exported = True
@@ -93,6 +94,13 @@ def _graph_format_files(kg: KnowledgeGraph) -> dict:
     from .export.graphformats import graph_format_files
 
     return graph_format_files(kg)
+
+
+def _conformance_files(kg: KnowledgeGraph) -> dict:
+    """The query conformance manifest (``queries/``: bound queries, expected results, manifest.ttl)."""
+    from .export.conformance import conformance_files
+
+    return conformance_files(kg)
 
 
 def _render(kg: KnowledgeGraph, folder: Path, say: Callable[[str], None]) -> list[Path]:

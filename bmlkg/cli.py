@@ -167,8 +167,14 @@ def build(
         print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
               f"{counts['derived_edges']} term edges derived from claims")
         print(f"  exports ({len(result.written)} files) in {Path(out)}/")
+        conformance = Path(out) / "queries"  # the query conformance manifest: one line, not 100+
+        folded = [p for p in result.written if Path(p).parent == conformance]
         for path in result.written:
-            print(f"    {path}")
+            if Path(path).parent != conformance:
+                print(f"    {path}")
+            elif path == folded[0]:
+                print(f"    {conformance}/ ({len(folded)} files: manifest.ttl, every library query bound with "
+                      f"its example and its expected results)")
         if result.html:
             print(f"  HTML views ({len(result.html)} files): open {Path(out) / 'html' / 'index.html'}")
         timing = " · ".join(f"{k} {v:.2f}s" for k, v in result.stages.items())
