@@ -165,7 +165,8 @@ def build(
             print("  nothing exported: fix the findings above (or see --fail-on)")
             return 1
         print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
-              f"{counts['derived_edges']} term edges derived from claims")
+              f"{counts['derived_edges']} term edges derived from claims; "
+              f"{counts['derived_certainty']} claims given a derived certainty level")
         print(f"  exports ({len(result.written)} files) in {Path(out)}/")
         conformance = Path(out) / "queries"  # the query conformance manifest: one line, not 100+
         folded = [p for p in result.written if Path(p).parent == conformance]
@@ -268,7 +269,7 @@ def query_cmd(
     """Run a library query with its parameters bound; results ordered, labels beside IRIs."""
 
     def go() -> int:
-        from .store.graph import load
+        from .api import load
         from .query.engines import ENGINES, FORMATS, get_query, run as run_query
 
         _choice("--format", fmt, FORMATS)
@@ -298,7 +299,7 @@ def sparql_cmd(
 
     def go() -> int:
         from .store.errors import InputError
-        from .store.graph import load
+        from .api import load
         from .query.engines import ENGINES, FORMATS, run_sparql
         from .query.sparqltext import check_read_only
 
@@ -330,7 +331,8 @@ GRAPH_FILE_OPT = typer.Option(None, "--file", help="An RDF file to use instead o
 def _graph_triples(graph_file: Optional[Path], source: Optional[Path]) -> list:
     """The triples of --file (an export), or of the graph loaded from --source."""
     from .store.errors import InputError
-    from .store.graph import load, parse_source
+    from .api import load
+    from .store.graph import parse_source
 
     if graph_file is not None:
         if source is not None:
@@ -365,21 +367,28 @@ def serve_cmd(
 
 @app.command("push")
 def push_cmd(
-    endpoint: str = typer.Option(..., "--endpoint", help="Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store"),
-    graph: Optional[str] = typer.Option(None, "--graph", help="Named graph IRI (default: the default graph)."),
+    endpoint: str = typer.Option(..., "--endpoint", help="Graph Store Protocol URL: Oxigraph http://HOST:PORT/store, "
+                                 "Fuseki http://HOST:PORT/DATASET/data, Virtuoso http://HOST:PORT/sparql-graph-crud."),
+    graph: Optional[str] = typer.Option(None, "--graph", help="Named graph IRI (default: the default graph; "
+                                        "Virtuoso has none, so give one)."),
     append: bool = typer.Option(False, "--append", help="POST (add to the graph) instead of PUT (replace it)."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds before the upload is abandoned."),
     graph_file: Optional[Path] = GRAPH_FILE_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
-    """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds)."""
+    """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds).
+
+    Credentials, when the server asks (basic or digest): BMLKG_PUSH_USER and BMLKG_PUSH_PASSWORD in the
+    environment, or a netrc entry for the host (~/.netrc or $NETRC); never on the command line.
+    """
 
     def go() -> int:
         from .query.push import push
 
         triples = _graph_triples(graph_file, source)
         result = push(triples, endpoint, graph=graph, replace=not append, timeout=timeout)
-        print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status})")
+        auth = f", {result.auth} authentication" if result.auth else ""
+        print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status}{auth})")
         return 0
 
     run(go)
@@ -403,7 +412,7 @@ def differential_cmd(
 
     def go() -> int:
         from .store.errors import InputError
-        from .store.graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         if top is not None and top < 1:
@@ -428,7 +437,7 @@ def compare_cmd(
     """What distinguishes two causes, side by side: features with strengths, claims and sources."""
 
     def go() -> int:
-        from .store.graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         result = load(source).compare(first, second)
@@ -445,19 +454,23 @@ def evidence_cmd(
     min_n: Optional[int] = typer.Option(None, "--min-n", help="Only claims with at least this sample size."),
     guideline: Optional[str] = typer.Option(None, "--guideline", help="Only claims with this guideline status."),
     year: Optional[str] = typer.Option(None, "--year", help="Cited paper issued in: 2025, 2020-2025, 2020-, -2020."),
+    certainty: Optional[str] = typer.Option(None, "--certainty", help="Only claims with this derived certainty level "
+                                            "(high, moderate, low, very low) or this reported certainty "
+                                            "(e.g. 'low certainty', 'early-phase and often uncontrolled')."),
     fmt: str = typer.Option("table", "--format", help="table or json (schema: docs/differential.md)."),
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
-    """Every claim about a term or source: statistic, interval, sample, design, status, sources, disagreements."""
+    """Every claim about a term or source: statistic, interval, sample, design, status, certainty, sources."""
 
     def go() -> int:
         from .store.errors import InputError
-        from .store.graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         if min_n is not None and min_n < 0:
             raise InputError(f"--min-n: must be zero or more, not {min_n}")
-        result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year)
+        result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year,
+                                       certainty=certainty)
         sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
         return 0
 
@@ -484,7 +497,7 @@ def render_cmd(
     """Render one teaching view to a self-contained HTML page that works offline; print its path."""
 
     def go() -> int:
-        from .store.graph import load
+        from .api import load
         from .views.viewdata import view_spec
 
         view_spec(view)  # an unknown view is refused before the graph is loaded

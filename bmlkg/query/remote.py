@@ -49,6 +49,10 @@ class Answer:
         wanted = name.lower()
         return next((value for key, value in self.headers if key.lower() == wanted), None)
 
+    def header_values(self, name: str) -> list[str]:
+        """Every value of the response header ``name`` (case-insensitive), in order."""
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
 
 def _split(url: str) -> tuple[str, str, int, str]:
     parts = urlsplit(url)
@@ -87,7 +91,7 @@ def request(method: str, url: str, *, body: bytes | None = None, headers: dict |
                 raise EndpointError(f"{url}: answer larger than {MAX_ANSWER_BYTES // 2**20} MB; refused")
             chunks.append(chunk)
         data = b"".join(chunks)
-        if expected is not None and expected.isdigit() and len(data) != int(expected):
+        if method != "HEAD" and expected is not None and expected.isdigit() and len(data) != int(expected):
             raise EndpointError(f"{url}: answer cut off after {len(data)} of {expected} bytes; no rows are shown")
         return Answer(response.status, response.reason, response.getheader("Content-Type", ""), data,
                       response.getheader("Location"), tuple(response.getheaders()))
