@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from bmlkg.graph import KnowledgeGraph, load
-from bmlkg.vocab import BASE
+from bmlkg import KnowledgeGraph, load
+from bmlkg.store.vocab import BASE
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

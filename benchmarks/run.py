@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import generate
+from .common import REPO, say
 from .stats import fit_exponent, machine, median
 
-REPO = Path(__file__).resolve().parent.parent
 LATEST = REPO / "benchmarks" / "latest.json"
 SCALES = (1, 10, 100, 1000)
 #: Timed runs per query (after one untimed warm-up run), by engine and scale factor.
@@ -40,7 +40,6 @@ CAP_S = {"oxigraph": 10.0, "rdflib": {1: 10.0, 10: 10.0, 100: 10.0, 1000: 5.0}}
 BUDGET_S = {1: 5.0, 10: 5.0, 100: 3.0, 1000: 3.0}
 #: The export is stopped after this many seconds and reported as capped (then not run at larger scales).
 EXPORT_CAP_S = {1: 60.0, 10: 60.0, 100: 120.0, 1000: 300.0}
-VIEW_SIZES = (100, 1000, 5000)
 
 
 @dataclass
@@ -53,12 +52,6 @@ class Options:
     keep: Path | None = None  # keep the work folder here (generated graphs, exports) for inspection
     progress: bool = True
     notes: list[str] = field(default_factory=list)
-
-
-def say(options: Options, message: str) -> None:
-    if options.progress:
-        sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
-        sys.stderr.flush()
 
 
 def _child(module: str, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
@@ -107,7 +100,7 @@ def bench_build(options: Options, work: Path, runs: int = 3) -> dict:
 # -- scales -----------------------------------------------------------------------------------------
 def snapshot_queries(work: Path) -> list[str]:
     """Copy the library queries (``queries/*.rq``, not the QC checks) for this run: every scale runs the same set."""
-    from bmlkg.constants import QUERIES_DIR
+    from bmlkg.store.constants import QUERIES_DIR
 
     folder = work / "queries"
     folder.mkdir(parents=True, exist_ok=True)

@@ -129,8 +129,8 @@ def time_queries(run_one, texts: dict[str, str], reps: int, warmup: bool, cap_s:
 
 def _forked(work, cap_s: float | None):
     """Run ``work`` in a forked worker killed at ``cap_s`` (the query library's own deadline mechanism)."""
-    from bmlkg.errors import QueryTimeout
-    from bmlkg.queries import run_with_deadline
+    from bmlkg.store.errors import QueryTimeout
+    from bmlkg.query.engines import run_with_deadline
 
     try:
         return run_with_deadline(work, cap_s)
@@ -147,7 +147,7 @@ def default_engine(job: dict, out: Path) -> None:
     import pyoxigraph as ox
 
     import bmlkg
-    from bmlkg.queries import bind, catalogue, example_params, select_oxigraph
+    from bmlkg.query.engines import bind, catalogue, example_params, select_oxigraph
 
     started = time.perf_counter()
     kg = bmlkg.load(job["sources"])
@@ -200,7 +200,7 @@ def default_engine(job: dict, out: Path) -> None:
 def _writers(kg, cap_s: float | None) -> dict:
     """Each export format's writer alone on the loaded triples (no blank-node canonicalisation, no sorting):
     the part of the export that does not depend on rdflib. Writers not reached within ``cap_s`` are left out."""
-    from bmlkg.export import FORMATS
+    from bmlkg.export.rdf import FORMATS
 
     out: dict = {}
     deadline = time.perf_counter() + (cap_s or 3600)
@@ -222,7 +222,7 @@ def rdflib_engine(job: dict, out: Path) -> None:
     import pyoxigraph as ox
     import rdflib
 
-    from bmlkg.queries import select_rdflib
+    from bmlkg.query.engines import select_rdflib
 
     path = job["loaded_nt"]
     started = time.perf_counter()

@@ -156,7 +156,7 @@ def growth_lines(growth: dict) -> list[str]:
 def views_table(views: list[dict]) -> list[str]:
     if not views:
         return []
-    lines = ["Views (HTML built by bmlkg's term view and bmlkg.views; browser times from navigation start in "
+    lines = ["Views (HTML built by bmlkg's term view and bmlkg.views.render; browser times from navigation start in "
              "headless Chromium, median of 3 loads: drawn = vis-network's first drawing done and fitted, "
              "stable = on screen and the page free again; physics is off, so the drawing does not move after):",
              "", "| nodes | edges | from | HTML build | drawn | stable | HTML size | checks |",

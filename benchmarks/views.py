@@ -1,7 +1,7 @@
 """View timings: how long a teaching view takes to build, and to be drawn and still in headless Chromium.
 
 The views are the term-neighbourhood view (``bmlkg render term --term "bone marrow lesion" --depth N``)
-through bmlkg's own code path (:func:`bmlkg.viewdata.build_view`, then :func:`bmlkg.views.to_html`), on
+through bmlkg's own code path (:func:`bmlkg.views.viewdata.build_view`, then :func:`bmlkg.views.render.to_html`), on
 scaled graphs: the scale factor and depth whose view has the node count closest to each target (about 100,
 1,000 and 5,000 nodes) are picked by a small search, since the neighbourhood grows with both.
 
@@ -48,7 +48,7 @@ new MutationObserver(function () {
 
 def bench_views(options, work: Path) -> list[dict]:
     """Run the view benchmark in a fresh process; returns the ``views`` entries of latest.json."""
-    from .run import REPO, say, VIEW_SIZES
+    from .common import REPO, VIEW_SIZES, say
 
     say(options, f"views: ~{', ~'.join(str(n) for n in VIEW_SIZES)} nodes (build, then headless Chromium)")
     job = work / "views-job.json"
@@ -88,8 +88,8 @@ def pick(targets: list[int], seed: int, work: Path) -> list[dict]:
     """For each target size, the (factor, depth) whose term view's node count is closest (log scale)."""
     import math
 
-    from bmlkg.netgraph import Model
-    from bmlkg.viewdata import build_view
+    from bmlkg.views.netgraph import Model
+    from bmlkg.views.viewdata import build_view
 
     seen: list[dict] = []
     for factor in SEARCH_FACTORS:
@@ -107,9 +107,9 @@ def pick(targets: list[int], seed: int, work: Path) -> list[dict]:
 
 def measure(choice: dict, seed: int, work: Path, browser) -> dict:
     """Build the chosen view (timed), write it, and time it in the browser."""
-    from bmlkg import views
-    from bmlkg.netgraph import Model
-    from bmlkg.viewdata import build_view
+    from bmlkg.views import render as views
+    from bmlkg.views.netgraph import Model
+    from bmlkg.views.viewdata import build_view
 
     kg = _scaled_kg(choice["factor"], seed, work)
     started = time.perf_counter()

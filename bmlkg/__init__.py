@@ -8,8 +8,8 @@ True
 The public names are listed in ``__all__``; modules behind them are private.
 """
 
-from .constants import VERSION as __version__
-from .errors import (
+from .store.constants import VERSION as __version__
+from .store.errors import (
     BmlkgError,
     EndpointError,
     EndpointTimeout,
@@ -19,7 +19,7 @@ from .errors import (
     QueryTimeout,
     ReasonerError,
 )
-from .graph import KnowledgeGraph, load
+from .api import KnowledgeGraph, load
 
 __all__ = [
     "__version__",

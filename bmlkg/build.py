@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .checks import CheckOptions, Report, run_checks
-from .constants import DEFAULT_OUT, HTML_DIR
-from .errors import ReasonerError
-from .graph import KnowledgeGraph, load
+from .checks.qc import CheckOptions, Report, run_checks
+from .store.constants import DEFAULT_OUT, HTML_DIR
+from .store.errors import ReasonerError
+from .api import KnowledgeGraph, load
 
 
 @dataclass
@@ -60,8 +60,8 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
 
     A reasoner that could not run raises :class:`ReasonerError`: nothing is exported then.
     """
-    from .export import export
-    from .reasoning import materialise
+    from .export.rdf import export
+    from .checks.reasoning import materialise
 
     say = progress or (lambda _m: None)
     started = time.monotonic()
@@ -90,13 +90,13 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
 
 def _graph_format_files(kg: KnowledgeGraph) -> dict:
     """Graph-format exports (GraphML, Neo4j CSV, KGX TSV), written by export() beside the RDF files."""
-    from .graphformats import graph_format_files
+    from .export.graphformats import graph_format_files
 
     return graph_format_files(kg)
 
 
 def _render(kg: KnowledgeGraph, folder: Path, say: Callable[[str], None]) -> list[Path]:
     """The standard teaching views, their index and the ontology documentation (``exports/html/``)."""
-    from .views import render_standard
+    from .views.render import render_standard
 
     return render_standard(kg, folder, progress=say)

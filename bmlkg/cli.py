@@ -14,7 +14,7 @@ from typing import Callable, List, Optional
 
 import typer
 
-from .errors import BmlkgError
+from .store.errors import BmlkgError
 
 app = typer.Typer(
     add_completion=False,
@@ -78,14 +78,14 @@ SOURCE_OPT = typer.Option(None, "--source", help="Folder of ontology sources (de
 
 
 def _check_options(no_reasoner: bool, memory: int, timeout: float, against: Optional[Path] = None):
-    from .checks import CheckOptions
+    from .checks.qc import CheckOptions
 
     return CheckOptions(reasoner=not no_reasoner, reasoner_memory_mb=memory, reasoner_timeout_s=timeout,
                         against_manifest=against)
 
 
 def _write_report(report, fmt: ReportFormat, path: Optional[Path]) -> None:
-    from .fileio import atomic_write
+    from .store.fileio import atomic_write
 
     text = {"table": report.to_table, "tsv": report.to_tsv, "json": report.to_json}[fmt.value]()
     if path is not None:
@@ -137,7 +137,7 @@ def build(
 
     def go() -> int:
         from .build import BuildOptions, build as run_build
-        from .vocab import curie
+        from .store.vocab import curie
 
         opts = BuildOptions(
             source=source, out=out, render=not no_render, fail_on=fail_on.value,
@@ -186,7 +186,7 @@ def diff_cmd(
     """Statements added (+) and removed (-) between two builds. Exit 0 when equal, 1 when they differ."""
 
     def go() -> int:
-        from .diff import diff
+        from .checks.diff import diff
 
         result = diff(old, new)
         for line in result.lines():
@@ -197,7 +197,7 @@ def diff_cmd(
     run(go)
 
 
-# -- the SPARQL library (bmlkg/queries.py, bmlkg/endpoint.py) ---------------------------------------
+# -- the SPARQL library (bmlkg/query/) ---------------------------------------
 ENGINE_OPT = typer.Option(None, "--engine", help="Embedded engine: oxigraph (default) or rdflib.")
 ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Run on a SPARQL 1.1 endpoint (its query URL) instead.")
 TIMEOUT_OPT = typer.Option(60.0, "--timeout", help="Seconds before the query is stopped.")
@@ -205,7 +205,7 @@ RESULT_FORMAT_OPT = typer.Option("table", "--format", help="table, csv, tsv or j
 
 
 def _choice(option: str, value: str, valid) -> str:
-    from .errors import InputError
+    from .store.errors import InputError
 
     if value not in valid:
         raise InputError(f"{option}: unknown value {value!r}; valid values: {', '.join(valid)}")
@@ -213,7 +213,7 @@ def _choice(option: str, value: str, valid) -> str:
 
 
 def _parse_params(pairs: List[str]) -> dict:
-    from .errors import InputError
+    from .store.errors import InputError
 
     params: dict = {}
     for pair in pairs:
@@ -234,7 +234,7 @@ def queries_cmd(
     def go() -> int:
         import json
 
-        from .queries import LIST_FORMATS, catalogue, catalogue_markdown, catalogue_table, with_tag
+        from .query.engines import LIST_FORMATS, catalogue, catalogue_markdown, catalogue_table, with_tag
 
         _choice("--format", fmt, LIST_FORMATS)
         chosen = with_tag(catalogue(), tag)
@@ -262,8 +262,8 @@ def query_cmd(
     """Run a library query with its parameters bound; results ordered, labels beside IRIs."""
 
     def go() -> int:
-        from .graph import load
-        from .queries import ENGINES, FORMATS, get_query, run as run_query
+        from .api import load
+        from .query.engines import ENGINES, FORMATS, get_query, run as run_query
 
         _choice("--format", fmt, FORMATS)
         if engine is not None:
@@ -291,10 +291,10 @@ def sparql_cmd(
     """Run your own read-only SPARQL query (updates, SERVICE and FROM are refused before it runs)."""
 
     def go() -> int:
-        from .errors import InputError
-        from .graph import load
-        from .queries import ENGINES, FORMATS, run_sparql
-        from .sparqltext import check_read_only
+        from .store.errors import InputError
+        from .api import load
+        from .query.engines import ENGINES, FORMATS, run_sparql
+        from .query.sparqltext import check_read_only
 
         _choice("--format", fmt, FORMATS)
         if engine is not None:
@@ -323,8 +323,9 @@ GRAPH_FILE_OPT = typer.Option(None, "--file", help="An RDF file to use instead o
 
 def _graph_triples(graph_file: Optional[Path], source: Optional[Path]) -> list:
     """The triples of --file (an export), or of the graph loaded from --source."""
-    from .errors import InputError
-    from .graph import load, parse_source
+    from .store.errors import InputError
+    from .api import load
+    from .store.graph import parse_source
 
     if graph_file is not None:
         if source is not None:
@@ -344,7 +345,7 @@ def serve_cmd(
     """Serve the graph as a read-only SPARQL endpoint on localhost (Oxigraph); Ctrl-C stops it."""
 
     def go() -> int:
-        from .endpoint import serve
+        from .query.serve import serve
 
         triples = _graph_triples(graph_file, source)
         _progress(f"loaded {len(triples)} triples; starting the Oxigraph server")
@@ -369,7 +370,7 @@ def push_cmd(
     """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds)."""
 
     def go() -> int:
-        from .endpoint import push
+        from .query.push import push
 
         triples = _graph_triples(graph_file, source)
         result = push(triples, endpoint, graph=graph, replace=not append, timeout=timeout)
@@ -396,8 +397,8 @@ def differential_cmd(
     """Rank the causes of bone marrow oedema for findings and context, with reasons, red flags and sources."""
 
     def go() -> int:
-        from .errors import InputError
-        from .graph import load
+        from .store.errors import InputError
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         if top is not None and top < 1:
@@ -422,7 +423,7 @@ def compare_cmd(
     """What distinguishes two causes, side by side: features with strengths, claims and sources."""
 
     def go() -> int:
-        from .graph import load
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         result = load(source).compare(first, second)
@@ -445,8 +446,8 @@ def evidence_cmd(
     """Every claim about a term or source: statistic, interval, sample, design, status, sources, disagreements."""
 
     def go() -> int:
-        from .errors import InputError
-        from .graph import load
+        from .store.errors import InputError
+        from .api import load
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         if min_n is not None and min_n < 0:
@@ -478,8 +479,8 @@ def render_cmd(
     """Render one teaching view to a self-contained HTML page that works offline; print its path."""
 
     def go() -> int:
-        from .graph import load
-        from .viewdata import view_spec
+        from .api import load
+        from .views.viewdata import view_spec
 
         view_spec(view)  # an unknown view is refused before the graph is loaded
         path = load(ontology).render(view, out, term=term, depth=depth, treatment=treatment, source=source_,

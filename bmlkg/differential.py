@@ -24,10 +24,10 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-from .errors import InputError
-from .evidence import Source, claim_sources, run
-from .graph import normalise
-from .vocab import curie
+from .store.errors import InputError
+from .query.rows import Source, claim_sources, run
+from .store.graph import normalise
+from .store.vocab import curie
 
 SCORING = (
     "score = support - against. Support: each present input adds the weight of its best-matching feature "

@@ -18,12 +18,12 @@ import difflib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from .errors import InputError
-from .graph import normalise
-from .vocab import BASE, curie, expand
+from .query.rows import Source, claim_sources, run
+from .store.errors import InputError
+from .store.graph import normalise
+from .store.vocab import BASE, curie, expand
 
 _DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 _YEAR = re.compile(r"^\s*(?:(>=|<=|from|to|since|until|before|after)\s*)?(\d{4})?\s*(?:(-|–|\.\.|to)\s*(\d{4})?)?\s*$")
@@ -41,21 +41,6 @@ SELECT ?s ?name WHERE {
 }"""
 MEMBERS_QUERY = """
 SELECT ?m ?label WHERE {{ ?m a <{cls}> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label }} ORDER BY ?m"""
-
-
-@dataclass
-class Source:
-    iri: str
-    label: str | None = None
-    title: str | None = None
-    doi: str | None = None
-    year: str | None = None
-    journal: str | None = None
-    kind: str | None = None
-
-    def ref(self) -> str:
-        """Short reference for tables: the DOI when there is one, else the CURIE."""
-        return f"doi:{self.doi}" if self.doi else curie(self.iri)
 
 
 @dataclass
@@ -136,20 +121,6 @@ class EvidenceResult:
 
     def to_table(self) -> str:
         return render_table(self)
-
-
-# -- running library queries -------------------------------------------------------------------------
-def run(kg, name: str, **params: Any) -> list[dict]:
-    """Rows of library query ``name`` (via :mod:`bmlkg.queries`, parameters bound as VALUES).
-
-    An empty list binds nothing (UNDEF; the dx and evidence queries read an unset repeatable parameter as
-    "no values"); decimals come back as floats so results go straight to JSON.
-    """
-    from .queries import query_rows
-
-    bound = {k: (None if isinstance(v, (list, tuple)) and not v else v) for k, v in params.items()}
-    rows = query_rows(kg, name, **bound)
-    return [{k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()} for row in rows]
 
 
 # -- resolving what the user typed -------------------------------------------------------------------
@@ -269,19 +240,6 @@ def evidence(kg, term: str, design: str | None = None, min_n: int | None = None,
     filters = {"design": design_iri, "min_n": int(min_n) if min_n is not None else None,
                "guideline": guideline_iri, "year_from": year_from, "year_to": year_to}
     return EvidenceResult(term=subject, filters=filters, claims=claims, disagreements=pairs)
-
-
-def claim_sources(kg, claims: list[str]) -> dict[str, list[Source]]:
-    """Claim IRI → its sources (papers first, seed articles last)."""
-    out: dict[str, list[Source]] = {c: [] for c in claims}
-    if not claims:
-        return out
-    for row in run(kg, "evidence-claim-sources", claim=sorted(set(claims))):
-        out.setdefault(row["claim"], []).append(Source(
-            iri=row["source"], label=row.get("sourceLabel"), title=row.get("title"), doi=row.get("doi"),
-            year=row.get("year"), journal=row.get("journal"), kind=row.get("kind"),
-        ))
-    return out
 
 
 def attach_sources(kg, claims: list[EvidenceClaim]) -> None:

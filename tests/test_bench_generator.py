@@ -15,8 +15,8 @@ import pytest
 
 import bmlkg
 from benchmarks import generate
-from bmlkg.queries import bind, catalogue, example_params, select_oxigraph
-from bmlkg.constants import QUERIES_DIR
+from bmlkg.query.engines import bind, catalogue, example_params, select_oxigraph
+from bmlkg.store.constants import QUERIES_DIR
 
 from .conftest import REPO
 

@@ -108,7 +108,7 @@ def test_group_concat_order_is_not_a_difference_but_is_noted():
 
 def test_group_concat_values_are_sorted_before_comparing():
     from benchmarks.scales import _rows
-    from bmlkg.results import Cell, Result
+    from bmlkg.query.results import Cell, Result
 
     text = 'SELECT ?c (GROUP_CONCAT(STR(?k); separator=" ") AS ?cats) WHERE {} GROUP BY ?c'
 

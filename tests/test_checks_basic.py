@@ -11,7 +11,7 @@ import json
 import pytest
 
 import bmlkg
-from bmlkg.checks import CheckOptions, run_checks
+from bmlkg.checks.qc import CheckOptions, run_checks
 
 from .conftest import run_cli
 from .helpers import mini_source

@@ -13,7 +13,8 @@ from collections import defaultdict
 import pytest
 
 import bmlkg
-from bmlkg.graph import normalise
+from bmlkg.store.graph import normalise
+from .conftest import require_tool
 
 KG = bmlkg.load()
 BML = "https://w3id.org/bmlkg/"
@@ -121,9 +122,9 @@ def _grams(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-@pytest.mark.skipif(not SEEDS_DIR.is_dir(), reason="the seed articles (../shared/seeds) are not beside this checkout")
 def test_definitions_and_claim_texts_are_in_our_own_words():
     """Definitions share no run of 8 words with a seed; labels and comments no run of 12 (titles excepted)."""
+    require_tool(SEEDS_DIR.is_dir(), "the seed articles (../shared/seeds beside this checkout)")
     seeds = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.glob("*.txt")))
     rows = KG.select("""
     SELECT ?s ?p ?t WHERE {

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from bmlkg import queries as lib
-from bmlkg.endpoint import free_port, oxigraph_cli, push, request, select_remote
-from bmlkg.errors import EndpointError, EndpointTimeout, EnvironmentProblem, QueryError
+from bmlkg.query import engines as lib
+from bmlkg.query.push import push
+from bmlkg.query.remote import request, select_remote
+from bmlkg.query.serve import free_port, oxigraph_cli
+from bmlkg.store.errors import EndpointError, EndpointTimeout, EnvironmentProblem, QueryError
 
 from .conftest import REPO, require_tool, run_cli
 

@@ -15,7 +15,7 @@ import sys
 import networkx as nx
 import pytest
 
-from bmlkg.graphformats import GRAPHML, KGX_EDGES, KGX_NODES, NEO4J_NODES, NEO4J_RELATIONSHIPS, graph_format_files
+from bmlkg.export.graphformats import GRAPHML, KGX_EDGES, KGX_NODES, NEO4J_NODES, NEO4J_RELATIONSHIPS, graph_format_files
 
 PREFIXES = """
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
@@ -129,7 +129,7 @@ def test_null_results_are_negated_kgx_edges(files, kg):
     rows = kg.select(PREFIXES + "SELECT ?c WHERE { ?c bml:direction bml:NoAssociationFound ; bml:subjectTerm ?s ;"
                                 " bml:objectTerm ?o }")
     edges = {e["id"]: e for e in _rows(files[KGX_EDGES][0], "\t")}
-    from bmlkg.vocab import curie
+    from bmlkg.store.vocab import curie
 
     found = [edges[curie(r["c"])] for r in rows if curie(r["c"]) in edges]
     assert found, "the seeds report null results (e.g. BML alone and knee pain in the Bunkyo Health Study)"
@@ -137,7 +137,7 @@ def test_null_results_are_negated_kgx_edges(files, kg):
 
 
 def test_graph_formats_are_byte_identical_across_processes(tmp_path):
-    script = ("import bmlkg, hashlib, json; from bmlkg.graphformats import graph_format_files; "
+    script = ("import bmlkg, hashlib, json; from bmlkg.export.graphformats import graph_format_files; "
               "print(json.dumps({k: hashlib.sha256(v[0]).hexdigest() "
               "for k, v in graph_format_files(bmlkg.load()).items()}))")
     digests = []

@@ -14,10 +14,10 @@ from decimal import Decimal
 
 import pytest
 
-from bmlkg import queries as lib
-from bmlkg.errors import InputError, QueryError, QueryTimeout
-from bmlkg.results import from_json
-from bmlkg.sparqltext import bind_values, check_read_only, has_order_by, tokenize, values_blocks, variables
+from bmlkg.query import engines as lib
+from bmlkg.store.errors import InputError, QueryError, QueryTimeout
+from bmlkg.query.results import from_json
+from bmlkg.query.sparqltext import bind_values, check_read_only, has_order_by, tokenize, values_blocks, variables
 
 from .conftest import REPO, run_cli
 

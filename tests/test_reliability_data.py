@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bmlkg import queries as lib
-from bmlkg.errors import InputError
-from bmlkg.sparqltext import tokenize, variables
+from bmlkg.query import engines as lib
+from bmlkg.store.errors import InputError
+from bmlkg.query.sparqltext import tokenize, variables
 
 from .conftest import run_cli
 

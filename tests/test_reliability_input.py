@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import bmlkg
-from bmlkg import export as export_mod
-from bmlkg import fileio
-from bmlkg.errors import EnvironmentProblem, InputError
+from bmlkg.export import rdf as export_mod
+from bmlkg.store import fileio
+from bmlkg.store.errors import EnvironmentProblem, InputError
 
 from .conftest import REPO, run_cli
 from .helpers import mini_source

@@ -13,11 +13,11 @@ from html.parser import HTMLParser
 import pytest
 
 import bmlkg
-from bmlkg import fileio
-from bmlkg.errors import EnvironmentProblem, InputError
-from bmlkg.netgraph import Model
-from bmlkg.viewdata import VIEWS, build_view, category_members
-from bmlkg.views import render, render_standard, to_html
+from bmlkg.store import fileio
+from bmlkg.store.errors import EnvironmentProblem, InputError
+from bmlkg.views.netgraph import Model
+from bmlkg.views.viewdata import VIEWS, build_view, category_members
+from bmlkg.views.render import render, render_standard, to_html
 
 from .conftest import run_cli
 from .helpers import FIXTURES, mini_source
@@ -392,13 +392,13 @@ def test_build_renders_the_views_and_links_the_documentation(built):
 def test_docstring_examples_run():
     import doctest
 
-    import bmlkg.graphformats
-    import bmlkg.layouts
-    import bmlkg.netgraph
-    import bmlkg.ontodoc
-    import bmlkg.viewdata
-    import bmlkg.views
+    import bmlkg.export.graphformats
+    import bmlkg.views.layouts
+    import bmlkg.views.netgraph
+    import bmlkg.views.ontodoc
+    import bmlkg.views.viewdata
+    import bmlkg.views.render
 
-    for module in (bmlkg.netgraph, bmlkg.layouts, bmlkg.viewdata, bmlkg.views, bmlkg.ontodoc, bmlkg.graphformats):
+    for module in (bmlkg.views.netgraph, bmlkg.views.layouts, bmlkg.views.viewdata, bmlkg.views.render, bmlkg.views.ontodoc, bmlkg.export.graphformats):
         failures, tried = doctest.testmod(module)
         assert tried > 0 and failures == 0, module.__name__

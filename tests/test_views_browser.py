@@ -9,9 +9,9 @@ import shutil
 import pytest
 
 import bmlkg
-from bmlkg.netgraph import Model
-from bmlkg.viewdata import VIEWS, build_view
-from bmlkg.views import to_html
+from bmlkg.views.netgraph import Model
+from bmlkg.views.viewdata import VIEWS, build_view
+from bmlkg.views.render import to_html
 
 from .helpers import FIXTURES, mini_source
 
@@ -90,7 +90,7 @@ def _hover_target(name: str, view) -> str:
 @pytest.fixture(scope="module")
 def pages(kg, tmp_path_factory):
     """One page per view kind, each the first instance of the standard set the build renders."""
-    from bmlkg.vocab import expand
+    from bmlkg.store.vocab import expand
 
     model = Model(kg)
     folder = tmp_path_factory.mktemp("views")

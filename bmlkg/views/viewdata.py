@@ -1,9 +1,9 @@
 """What each teaching view shows: subgraph selection and layout with networkx, no rendering.
 
-A view answers one question. Its builder selects the nodes and edges from the :class:`~bmlkg.netgraph.Model`
+A view answers one question. Its builder selects the nodes and edges from the :class:`~bmlkg.views.netgraph.Model`
 of the graph, writes each node's tooltip (label, definition, key numbers, citation), picks colours and
 shapes by kind of node, and fixes every position with a seeded or deterministic networkx layout, so the
-page opens at once and looks the same on every load. :mod:`bmlkg.views` turns a :class:`View` into HTML.
+page opens at once and looks the same on every load. :mod:`bmlkg.views.render` turns a :class:`View` into HTML.
 
 >>> import bmlkg
 >>> view = build_view(bmlkg.load(), "term", term="BML", depth=1)
@@ -24,13 +24,14 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from .errors import InputError
-from .graph import KnowledgeGraph, normalise
+from ..differential import differential
+from ..store.errors import InputError
+from ..store.graph import Store, normalise
 from .layouts import column_tree, layered, rings, schema_grid
 from .netgraph import (
     DIRECTION_COLOURS, KINDS, UNKNOWN_DIRECTION, Claim, Kind, Model, local_name, one_line,
 )
-from .vocab import BASE, BIBO, BML, curie, expand
+from ..store.vocab import BASE, BIBO, BML, curie, expand
 
 IS_A = "is a"
 IS_A_COLOUR = "#B0B0B0"
@@ -736,7 +737,7 @@ def _score(value: float) -> str:
 
 def differential_view(model: Model, finding: Any = (), context: Any = (), absent: Any = ()) -> View:
     """Findings ➜ candidate causes (from the differential engine, sized by rank) ➜ findings to check next."""
-    result = model.kg.differential(list(finding or ()), context=list(context or ()), absent=list(absent or ()))
+    result = differential(model.kg, list(finding or ()), context=list(context or ()), absent=list(absent or ()))
     b = _Builder(model)
     input_ids: dict[str, str] = {}
     for i, item in enumerate(result.inputs):
@@ -883,7 +884,7 @@ def view_spec(name: str) -> ViewSpec:
     raise InputError(f"unknown view {name!r}; valid views: {', '.join(s.name for s in VIEWS)}")
 
 
-def build_view(kg: KnowledgeGraph | Model, name: str, **args: Any) -> View:
+def build_view(kg: Store | Model, name: str, **args: Any) -> View:
     """Select and lay out one view. Unknown views, unknown or missing parameters raise InputError."""
     spec = view_spec(name)
     model = kg if isinstance(kg, Model) else Model(kg)

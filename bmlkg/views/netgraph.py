@@ -22,8 +22,8 @@ from functools import cached_property
 import networkx as nx
 import pyoxigraph as ox
 
-from .graph import KnowledgeGraph
-from .vocab import BASE, BIBO, BML, DEFINITION, OBOINOWL, SYNONYM_PROPERTIES, curie
+from ..store.graph import Store
+from ..store.vocab import BASE, BIBO, BML, DEFINITION, OBOINOWL, SYNONYM_PROPERTIES, curie
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = RDF + "type"
@@ -167,9 +167,9 @@ class Claim:
 
 
 class Model:
-    """Indexes over one :class:`KnowledgeGraph` for the views and graph formats; built once, read many times."""
+    """Indexes over one :class:`Store` for the views and graph formats; built once, read many times."""
 
-    def __init__(self, kg: KnowledgeGraph):
+    def __init__(self, kg: Store):
         self.kg = kg
         out: dict[str, list[tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]]] = defaultdict(list)
         for t in kg.triples:

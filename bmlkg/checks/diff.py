@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
-from .graph import load, parse_source
-from .vocab import curie
+from ..store.errors import InputError
+from ..store.graph import load, parse_source
+from ..store.vocab import curie
 
 
 @dataclass

@@ -16,16 +16,16 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from .constants import EXPORT_STEM, JSONLD_CONTEXT, MANIFEST, MAPPINGS_SUFFIX
-from .fileio import StagedWrites, folder_lock
-from .graph import KnowledgeGraph
-from .vocab import PREFIXES, curie
+from ..store.constants import EXPORT_STEM, JSONLD_CONTEXT, MANIFEST, MAPPINGS_SUFFIX
+from ..store.fileio import StagedWrites, folder_lock
+from ..store.graph import Store
+from ..store.vocab import PREFIXES, curie
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-def canonical_triples(kg: KnowledgeGraph) -> list[ox.Triple]:
+def canonical_triples(kg: Store) -> list[ox.Triple]:
     """The graph's triples with canonical blank-node labels, sorted by their N-Triples form.
 
     The blank nodes of an OWL ontology (restrictions, class expressions, RDF lists, AllDifferent axioms)
@@ -96,7 +96,7 @@ def _tree_labels(triples: list[ox.Triple]) -> dict[str, str] | None:
     return labels
 
 
-def _rdflib_canonical(kg: KnowledgeGraph) -> list[ox.Triple]:
+def _rdflib_canonical(kg: Store) -> list[ox.Triple]:
     from rdflib.compare import to_canonical_graph
 
     canon = to_canonical_graph(kg.rdflib_graph())
@@ -187,7 +187,7 @@ FORMATS: tuple[Format, ...] = (
 )
 
 
-def readme_text(kg: KnowledgeGraph, extra: list[tuple[str, str, str]]) -> str:
+def readme_text(kg: Store, extra: list[tuple[str, str, str]]) -> str:
     counts = kg.counts()
     rows = [(f.filename, f.media_type, f.description) for f in FORMATS]
     rows += [
@@ -219,7 +219,7 @@ deterministic (the same sources give byte-identical files) and committed; a test
 """
 
 
-def export(kg: KnowledgeGraph, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
+def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
            progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every RDF format, the context, mappings, README and MANIFEST into ``out_dir`` atomically.
 

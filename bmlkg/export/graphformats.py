@@ -1,6 +1,6 @@
 """The graph for other tools: GraphML, Neo4j bulk-import CSV and KGX TSV with Biolink categories.
 
-All three are written from :class:`bmlkg.netgraph.Model`, deterministically (sorted nodes, edges and
+All three are written from :class:`bmlkg.views.netgraph.Model`, deterministically (sorted nodes, edges and
 columns), so they are byte-identical across runs and can be committed with the RDF exports.
 
 * ``graph/bmlkg.graphml``: the property graph (terms, claims, sources, studies; every edge typed by the
@@ -24,10 +24,10 @@ import re
 
 import networkx as nx
 
-from .constants import EXPORT_STEM, GRAPH_DIR
-from .graph import KnowledgeGraph
-from .netgraph import KINDS, SUBCLASS, Claim, Model, local_name, one_line
-from .vocab import BML, curie
+from ..store.constants import EXPORT_STEM, GRAPH_DIR
+from ..store.graph import Store
+from ..views.netgraph import KINDS, SUBCLASS, Claim, Model, local_name, one_line
+from ..store.vocab import BML, curie
 
 GRAPHML = f"{GRAPH_DIR}/{EXPORT_STEM}.graphml"
 NEO4J_NODES = f"{GRAPH_DIR}/{EXPORT_STEM}.neo4j.nodes.csv"
@@ -62,8 +62,8 @@ KGX_EDGE_COLUMNS = (
 )
 
 
-def graph_format_files(kg: KnowledgeGraph | Model) -> dict[str, tuple[bytes, str, str]]:
-    """Relative file name → (bytes, media type, description), for :func:`bmlkg.export.export`."""
+def graph_format_files(kg: Store | Model) -> dict[str, tuple[bytes, str, str]]:
+    """Relative file name → (bytes, media type, description), for :func:`bmlkg.export.rdf.export`."""
     model = kg if isinstance(kg, Model) else Model(kg)
     g = property_graph(model)
     nodes_csv, rels_csv = neo4j_csv(g)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from ..store.errors import InputError
 
 PARAM_TYPES = ("iri", "label", "number", "text")
 _PARAM = re.compile(

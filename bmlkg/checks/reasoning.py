@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .errors import ReasonerError
-from .graph import KnowledgeGraph
+from ..store.errors import ReasonerError
+from ..store.graph import Store
 
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
@@ -44,14 +44,14 @@ def java_path() -> str | None:
     return shutil.which(configured) or (configured if os.path.isfile(configured) else None)
 
 
-def _asserted_subclass(kg: KnowledgeGraph) -> set[tuple[str, str]]:
+def _asserted_subclass(kg: Store) -> set[tuple[str, str]]:
     rows = kg.select(
         f"SELECT ?a ?b WHERE {{ ?a <{RDFS_SUBCLASS}> ?b FILTER(isIRI(?a) && isIRI(?b)) }}"
     )
     return {(r["a"], r["b"]) for r in rows}
 
 
-def reason(kg: KnowledgeGraph, memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: float = DEFAULT_TIMEOUT_S) -> ReasonerResult:
+def reason(kg: Store, memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: float = DEFAULT_TIMEOUT_S) -> ReasonerResult:
     """Run HermiT over the graph. Raises ReasonerError when HermiT cannot run or the ontology is inconsistent."""
     import time
 
@@ -119,7 +119,7 @@ def reason(kg: KnowledgeGraph, memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: fl
     )
 
 
-def materialise(kg: KnowledgeGraph, result: ReasonerResult) -> int:
+def materialise(kg: Store, result: ReasonerResult) -> int:
     """Add HermiT's inferred subclass links to the graph (the ODK habit: release files are reasoned)."""
     sub = ox.NamedNode(RDFS_SUBCLASS)
     return kg.add_triples(

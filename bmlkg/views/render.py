@@ -1,4 +1,4 @@
-"""Offline, interactive HTML teaching views: a :mod:`bmlkg.viewdata` view drawn with pyvis.
+"""Offline, interactive HTML teaching views: a :mod:`bmlkg.views.viewdata` view drawn with pyvis.
 
 Each page is self-contained: vis-network, tom-select and pyvis's helper script are inlined from the copies
 pyvis ships (no CDN, no ``lib/`` folder: pyvis's ``show()`` and ``write_html()`` are never called), and a
@@ -27,9 +27,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from .errors import InputError
-from .fileio import StagedWrites, atomic_write, folder_lock
-from .graph import KnowledgeGraph
+from ..store.errors import InputError
+from ..store.fileio import StagedWrites, atomic_write, folder_lock
+from ..store.graph import Store
 from .netgraph import Model
 from .ontodoc import TEMPLATES
 from .viewdata import VIEWS, View, ViewSpec, build_view
@@ -116,7 +116,7 @@ def _network(view: View):
     return net
 
 
-def _context(view: View, kg: KnowledgeGraph, index: str | None) -> dict:
+def _context(view: View, kg: Store, index: str | None) -> dict:
     counts: dict[str, int] = {}
     for n in view.nodes:
         counts[n.group] = counts.get(n.group, 0) + 1
@@ -135,7 +135,7 @@ def _context(view: View, kg: KnowledgeGraph, index: str | None) -> dict:
     }
 
 
-def to_html(view: View, kg: KnowledgeGraph, index: str | None = None) -> str:
+def to_html(view: View, kg: Store, index: str | None = None) -> str:
     """The complete, self-contained HTML page of one view."""
     net = _network(view)
     with _page(_context(view, kg, index)) as env:
@@ -145,11 +145,11 @@ def to_html(view: View, kg: KnowledgeGraph, index: str | None = None) -> str:
         return net.generate_html(name="view.html")
 
 
-def render(kg: KnowledgeGraph, view: str, out: Path | str | None = None, **args: Any) -> Path:
+def render(kg: Store, view: str, out: Path | str | None = None, **args: Any) -> Path:
     """Render one view to ``out`` (default: ``<view>.html`` in the current folder), atomically.
 
     ``args`` are the view's parameters (``term=``, ``depth=``, ``treatment=``, ``source=``, ``finding=``,
-    ``context=``, ``absent=``); :data:`bmlkg.viewdata.VIEWS` lists them. Bad names raise InputError.
+    ``context=``, ``absent=``); :data:`bmlkg.views.viewdata.VIEWS` lists them. Bad names raise InputError.
     """
     built = build_view(kg, view, **args)
     path = Path(out) if out is not None else Path.cwd() / built.filename
@@ -168,7 +168,7 @@ class Rendered:
     html: str
 
 
-def render_standard(kg: KnowledgeGraph, folder: Path | str, progress: Callable[[str], None] | None = None
+def render_standard(kg: Store, folder: Path | str, progress: Callable[[str], None] | None = None
                     ) -> list[Path]:
     """Render every standard view, the index page and the ontology documentation into ``folder``.
 
@@ -209,7 +209,7 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-def index_html(kg: KnowledgeGraph, pages: list[Rendered]) -> str:
+def index_html(kg: Store, pages: list[Rendered]) -> str:
     """The page that links every view and says what each shows."""
     sections = []
     for spec in VIEWS:

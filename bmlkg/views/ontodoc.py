@@ -21,11 +21,11 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-from .graph import KnowledgeGraph
+from ..store.graph import Store
 from .netgraph import (
     DCT_SOURCE, KINDS, OWL, RDF_TYPE, RDFS_COMMENT, SUBCLASS, SUBPROPERTY, TERM_KINDS, Model, local_name, one_line,
 )
-from .vocab import BASE, BML, ONTOLOGY_IRI, curie
+from ..store.vocab import BASE, BML, ONTOLOGY_IRI, curie
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PROPERTY_TYPES = (
@@ -176,7 +176,7 @@ def document(model: Model) -> dict:
     return {"header": header, "class_groups": class_groups, "property_groups": prop_groups}
 
 
-def ontology_html(kg: KnowledgeGraph | Model, index: str | None = None) -> str:
+def ontology_html(kg: Store | Model, index: str | None = None) -> str:
     """The documentation page as HTML text."""
     model = kg if isinstance(kg, Model) else Model(kg)
     env = Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES))]), autoescape=True,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -148,7 +148,7 @@ def parse_mappings(path: Path) -> list[ox.Triple]:
     return triples
 
 
-class KnowledgeGraph:
+class Store:
     """The loaded graph. Build it with :func:`bmlkg.load`; every capability reads this one object."""
 
     def __init__(self, triples: list[ox.Triple], files: list[SourceFile], source_dir: Path, derived: int):
@@ -278,19 +278,6 @@ class KnowledgeGraph:
         self._names = index
         return index
 
-    # -- capabilities (thin delegations; the work lives in the capability modules) -------------
-    def check(self, options=None):
-        """Run SHACL, QC queries and HermiT; returns a :class:`bmlkg.checks.Report`."""
-        from .checks import run_checks
-
-        return run_checks(self, options)
-
-    def export(self, out_dir: Path | str) -> list[Path]:
-        """Write the RDF exports (all formats, context, mappings, README, MANIFEST) atomically."""
-        from .export import export
-
-        return export(self, out_dir)
-
     def resolve(self, text: str, parameter: str = "term") -> Term:
         """Resolve typed text (a label, synonym, CURIE or IRI) to one term of the graph.
 
@@ -318,50 +305,6 @@ class KnowledgeGraph:
         close = difflib.get_close_matches(key, list(index), n=5, cutoff=0.6)
         hint = "; did you mean: " + ", ".join(repr(c) for c in close) if close else ""
         raise InputError(f"{parameter}: unknown term {raw!r}{hint}")
-
-    def query(self, name: str, /, *, engine: str | None = None, endpoint: str | None = None,
-              timeout: float | None = None, **params) -> list[dict]:
-        """Run the library query ``name`` (see ``bmlkg queries``) with ``params`` bound; plain rows.
-
-        ``engine`` is ``"oxigraph"`` (default) or ``"rdflib"``; ``endpoint`` a SPARQL endpoint URL;
-        ``timeout`` seconds before the query is stopped. Delegates to :mod:`bmlkg.queries`.
-        """
-        from .queries import query_rows
-
-        return query_rows(self, name, engine=engine, endpoint=endpoint, timeout=timeout, **params)
-
-    def differential(self, findings, context=(), absent=(), *, top: int | None = None, strict: bool = False):
-        """Rank the causes of the typed ``findings`` in ``context`` (``absent`` ones count against).
-
-        Returns a :class:`bmlkg.differential.DifferentialResult` (``.as_dict()``, ``.rows()``).
-        """
-        from .differential import differential
-
-        return differential(self, findings, context=context, absent=absent, top=top, strict=strict)
-
-    def compare(self, a: str, b: str):
-        """What distinguishes two causes, side by side, with sources (:class:`bmlkg.differential.CompareResult`)."""
-        from .differential import compare
-
-        return compare(self, a, b)
-
-    def evidence(self, term: str, design: str | None = None, min_n: int | None = None,
-                 guideline: str | None = None, year: str | int | None = None):
-        """Every claim about a term or source, strongest design first (:class:`bmlkg.evidence.EvidenceResult`)."""
-        from .evidence import evidence
-
-        return evidence(self, term, design=design, min_n=min_n, guideline=guideline, year=year)
-
-    def render(self, view: str, out: Path | str | None = None, **args) -> Path:
-        """Render one teaching view to a self-contained, offline HTML page; returns its path.
-
-        ``view`` is one of :data:`bmlkg.viewdata.VIEWS` (ontology, causes, mechanism, differential,
-        treatment, term, source); ``args`` its parameters (``term=``, ``depth=``, ``treatment=``,
-        ``source=``, ``finding=``, ``context=``, ``absent=``). Delegates to :mod:`bmlkg.views`.
-        """
-        from .views import render
-
-        return render(self, view, out, **args)
 
     def rdflib_graph(self):
         """The same triples as an rdflib Graph (lexical forms kept), built once and cached."""
@@ -404,10 +347,11 @@ def _safe_iri(iri: str) -> str:
     return str(iri)
 
 
-def load(source: Path | str | None = None) -> KnowledgeGraph:
+def load(source: Path | str | None = None, cls: type[Store] | None = None) -> Store:
     """Load every source file of ``source`` (default: the packaged ontology) into one graph.
 
-    Raises :class:`bmlkg.errors.InputError` naming the file and line for any bad input.
+    ``cls`` is the class to build (a subclass of :class:`Store`, such as the facade's
+    :class:`bmlkg.KnowledgeGraph`). Raises :class:`bmlkg.InputError` naming the file and line for any bad input.
     """
     folder = Path(source) if source is not None else ONTOLOGY_DIR
     triples: list[ox.Triple] = []
@@ -425,7 +369,7 @@ def load(source: Path | str | None = None) -> KnowledgeGraph:
         seen.update(new)
         triples.extend(new)
         files.append(SourceFile(path, len(parsed)))
-    kg = KnowledgeGraph(triples, files, folder, 0)
+    kg = (cls or Store)(triples, files, folder, 0)
     edges = [
         ox.Triple(ox.NamedNode(r["s"]), ox.NamedNode(r["p"]), ox.NamedNode(r["o"]))
         for r in kg.select(DERIVE_EDGES)

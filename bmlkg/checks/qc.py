@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .catalog import discover
-from .constants import QC_QUERIES_DIR
-from .errors import BmlkgError, InputError
-from .graph import KnowledgeGraph, parse_source
-from .vocab import curie
+from ..query.catalog import discover
+from ..store.constants import QC_QUERIES_DIR
+from ..store.errors import BmlkgError, InputError
+from ..store.graph import Store, parse_source
+from ..store.vocab import curie
 
 LEVELS = ("ERROR", "WARN", "INFO")
 FAIL_ON = ("ERROR", "WARN", "INFO", "none")
@@ -135,7 +135,7 @@ def _one_line(text: str) -> str:
 
 
 # -- SHACL ----------------------------------------------------------------------------------------
-def run_shacl(kg: KnowledgeGraph, shapes_path: Path | None = None) -> CheckResult:
+def run_shacl(kg: Store, shapes_path: Path | None = None) -> CheckResult:
     """Validate the graph against the SHACL shapes; one finding per validation result."""
     import pyshacl
     import rdflib
@@ -182,7 +182,7 @@ def run_shacl(kg: KnowledgeGraph, shapes_path: Path | None = None) -> CheckResul
 
 
 # -- QC queries -----------------------------------------------------------------------------------
-def run_qc(kg: KnowledgeGraph, folder: Path | None = None) -> list[CheckResult]:
+def run_qc(kg: Store, folder: Path | None = None) -> list[CheckResult]:
     """Run every ``*-violation.rq`` query; each row is a finding at the query's level."""
     results = []
     for query in discover(folder or QC_QUERIES_DIR):
@@ -207,7 +207,7 @@ def run_qc(kg: KnowledgeGraph, folder: Path | None = None) -> list[CheckResult]:
 
 
 # -- reasoner -------------------------------------------------------------------------------------
-def run_reasoner(kg: KnowledgeGraph, memory_mb: int, timeout_s: float) -> tuple[CheckResult, object | None]:
+def run_reasoner(kg: Store, memory_mb: int, timeout_s: float) -> tuple[CheckResult, object | None]:
     from .reasoning import reason
 
     start = time.monotonic()
@@ -231,9 +231,9 @@ def run_reasoner(kg: KnowledgeGraph, memory_mb: int, timeout_s: float) -> tuple[
     return result, outcome
 
 
-def run_release_check(kg: KnowledgeGraph, manifest_path: Path) -> CheckResult:
+def run_release_check(kg: Store, manifest_path: Path) -> CheckResult:
     """Compare with a released MANIFEST.json: a changed graph under an unchanged version is an error."""
-    from .export import canonical_triples, graph_sha256
+    from ..export.rdf import canonical_triples, graph_sha256
 
     start = time.monotonic()
     result = CheckResult("release-version", "release", "ERROR")
@@ -270,7 +270,7 @@ class CheckOptions:
     against_manifest: Path | None = None
 
 
-def run_checks(kg: KnowledgeGraph, options: CheckOptions | None = None,
+def run_checks(kg: Store, options: CheckOptions | None = None,
                progress: Callable[[str], None] | None = None) -> Report:
     """Run SHACL, the QC queries and HermiT; return the report (never raises for findings).
 

@@ -10,10 +10,10 @@ VERSION = "0.1.0"
 def _package_dir(package: str, repo_fallback: str) -> Path:
     """Folder of a data package (``bmlkg.ontology``, ``bmlkg.queries``) in a wheel or a checkout.
 
-    Found by path, never by import: ``bmlkg.queries`` is also the name of the query-library module
-    (``bmlkg/queries.py``), so importing the data package would import that module instead.
+    Found by path, never by import: a data package holds no Python, and importing it would only add a
+    module to ``sys.modules`` for files that are read as data.
     """
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the bmlkg package folder (this file is bmlkg/store/)
     inside = here / package.split(".", 1)[1].replace(".", "/")  # the wheel: bmlkg/ontology, bmlkg/queries
     if inside.is_dir():
         return inside

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import InputError, QueryError
+from ..store.errors import InputError, QueryError
 
 _TOKEN_SPEC = [
     ("WS", r"\s+"),

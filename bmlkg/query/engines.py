@@ -9,7 +9,7 @@
 True
 
 Engines: ``oxigraph`` (default; the graph's in-memory store), ``rdflib`` (the same triples in an rdflib
-Graph), or any SPARQL 1.1 endpoint (``endpoint=URL``, see :mod:`bmlkg.endpoint`). The same query text runs
+Graph), or any SPARQL 1.1 endpoint (``endpoint=URL``, see :mod:`bmlkg.query.remote`). The same query text runs
 on each.
 
 Parameters are declared in each file's header (``#+ param: name (type) … — example: …``) and bound as
@@ -38,11 +38,11 @@ from typing import Callable, Iterable, Mapping
 import pyoxigraph as ox
 
 from .catalog import Param, QueryFile, discover
-from .constants import QC_QUERIES_DIR, QUERIES_DIR
-from .errors import BmlkgError, InputError, QueryError, QueryTimeout
+from ..store.constants import QC_QUERIES_DIR, QUERIES_DIR
+from ..store.errors import BmlkgError, InputError, QueryError, QueryTimeout
 from .results import Cell, Result, cell_from_oxigraph, triples_result
 from .sparqltext import bind_values, check_read_only, group_concat_columns
-from .vocab import expand
+from ..store.vocab import expand
 
 ENGINES = ("oxigraph", "rdflib")
 FORMATS = ("table", "csv", "tsv", "json")
@@ -202,7 +202,7 @@ def resolve_label(kg, text: str, where: str) -> str:
     try:
         return kg.resolve(text, parameter=where).iri
     except InputError:
-        from .graph import normalise
+        from ..store.graph import normalise
 
         index = kg.name_index()
         close = []
@@ -455,7 +455,7 @@ def execute(kg, text: str, *, engine: str | None = None, endpoint: str | None = 
     if endpoint:
         if engine not in (None, "oxigraph"):
             raise InputError("choose either --engine or --endpoint, not both")
-        from .endpoint import select_remote
+        from .remote import select_remote
 
         return select_remote(endpoint, text, timeout=timeout)
     engine = engine or "oxigraph"
