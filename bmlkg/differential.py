@@ -581,7 +581,10 @@ def _categories(kg, rows) -> list[CategoryEntry]:
                      for m in members if m["condition"] != iri],
             red_flag=bool(fact.get("redFlag")), red_flag_reason=fact.get("redFlagReason"),
         ))
-    entries.sort(key=lambda e: (-e.score, -e.explained, e.label, e.iri))
+    # ties: more inputs explained, then more members at the best score (a category several of whose causes
+    # fit equally well, ahead of one that shares just those causes), then label and IRI
+    at_best = {e.iri: sum(m["score"] == e.score for m in e.members) for e in entries}
+    entries.sort(key=lambda e: (-e.score, -e.explained, -at_best[e.iri], e.label, e.iri))
     for rank, entry in enumerate(entries, start=1):
         entry.rank = rank
     return entries
