@@ -756,7 +756,7 @@ def _link_line(link: Link) -> str:
         "the input names this cause" if link.role == "supports" else "no link of this cause covers it")
     if link.role == "supports":
         how = (f"{link.frequency} {_n(link.frequency_weight)} x {link.evoking} {_n(link.evoking_weight)} "
-               f"({link.evoking_from}{'' if link.entries is None else ', ' + str(link.entries) + ' cause entries'})"
+               f"({link.evoking_from}{', ' + str(link.entries) + ' cause entries' if link.evoking_from == 'computed' else ''})"
                f"{' x ' + _n(link.factor) if link.factor != 1 else ''}")
         return f"      + {_n(link.points)} {link.input!r} ~ {link.feature_label}: {how} <- {claim} [{_refs(link.sources)}]"
     what = {"absent": f"stated absent, {link.frequency} feature {link.feature_label}",
