@@ -461,8 +461,13 @@ def differential(kg, findings, context=(), absent=(), *, top: int | None = None,
     age = person["age"] or [None, None]
     params = {"input": present, "absent": missing, "ageLow": age[0], "ageHigh": age[1], "sex": person["sex"]}
     rows = run(kg, "dx-rank-causes", **params)
+    facts = {r["cause"]: r for r in run(kg, "dx-cause-facts", cause=[r["condition"] for r in rows])} if rows else {}
+    for row in rows:                 # categories and red flags of each candidate (dx-cause-facts)
+        fact = facts.get(row["condition"], {})
+        row.update({k: fact.get(k) for k in ("categories", "redFlag", "redFlagSource", "redFlagReason")})
+        row["categories"] = row["categories"] or ""
     candidates = _candidates(kg, [r for r in rows if not r["isCategory"]], inputs, params)
-    categories = _categories(kg, rows)
+    categories = _categories(kg, rows, facts)
     check = _check_next(kg, candidates, params)
     flags = _red_flags(kg, candidates)          # over every candidate, whatever its rank (and --top)
     return DifferentialResult(inputs, unresolved, categories[:top], candidates[:top], check, flags, person)
@@ -536,7 +541,8 @@ def _candidates(kg, rows, inputs, params) -> list[Candidate]:
         against = sorted((x for x in made if x.role != "supports"), key=lambda x: (-x.points, x.role, x.input, x.term))
         explained = set(row.get("explainedInputs", "").split())
         claim = row.get("baseRateClaim")
-        base = {"level": row.get("baseRate"), "label": row.get("baseRateLabel"),
+        level = row.get("baseRate")
+        base = {"level": level, "label": labels.get(level) if level else None,
                 "points": float(row.get("baseRatePoints") or 0), "claim": claim,
                 "claim_label": labels.get(claim) if claim else None,
                 "sources": sources.get(claim, []) if claim else []}
@@ -559,7 +565,7 @@ def _candidates(kg, rows, inputs, params) -> list[Candidate]:
     return out
 
 
-def _categories(kg, rows) -> list[CategoryEntry]:
+def _categories(kg, rows, facts: dict) -> list[CategoryEntry]:
     """Cause categories ranked by their best member (the category's own row counts as a member);
     conditions under no category are entries of their own."""
     groups: dict[str, list[dict]] = {}
@@ -567,7 +573,9 @@ def _categories(kg, rows) -> list[CategoryEntry]:
         cats = row.get("categories", "").split()
         for cat in cats or [row["condition"]]:
             groups.setdefault(cat, []).append(row)
-    facts = {r["cause"]: r for r in run(kg, "dx-cause-facts", cause=sorted(groups))} if groups else {}
+    missing = sorted(g for g in groups if g not in facts)
+    if missing:
+        facts = {**facts, **{r["cause"]: r for r in run(kg, "dx-cause-facts", cause=missing)}}
     entries = []
     for iri, members in groups.items():
         best = members[0]                       # rows arrive ranked by score, explained, label, IRI
