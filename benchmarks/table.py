@@ -26,6 +26,11 @@ def _n(value, digits: int = 2, none: str = "–") -> str:
     return f"{value:.{digits}f}"
 
 
+def scale_label(s: dict) -> str:
+    """``10×`` for a synthetic scale, the merge's name (``hpo merge``) for a merge scale."""
+    return f"{s['factor']}×" if isinstance(s["factor"], int) else f"{s['factor']} merge"
+
+
 def machine_line(m: dict) -> str:
     return (f"Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB RAM; {m.get('os')}; "
             f"Python {m.get('python')}; pyoxigraph {m['versions'].get('pyoxigraph')}, "
@@ -60,7 +65,7 @@ def scales_table(scales: list[dict]) -> list[str]:
     ]
     for s in scales:
         if "error" in s:
-            lines.append(f"| {s['factor']} | – | {s['error']} | | | | | | | | |")
+            lines.append(f"| {scale_label(s)} | – | {s['error']} | | | | | | | | |")
             continue
         ox, rd = s["query_ms"]["oxigraph"], s["query_ms"]["rdflib"]
         capped = rd.get("capped") or []
@@ -84,7 +89,7 @@ def scales_table(scales: list[dict]) -> list[str]:
         ox_text = f"{_n(ox['median'])} / {_n(ox['p95'])} ms" + (
             f" + {len(ox_capped)} capped at >{s['oxigraph_cap_ms']:,} ms" if ox_capped else "")
         lines.append(
-            f"| {s['factor']} | {_n(s['triples'])} | {_n(s['load_s']['bmlkg_load'])} s | {_n(s.get('name_index_s'))} s "
+            f"| {scale_label(s)} | {_n(s['triples'])} | {_n(s['load_s']['bmlkg_load'])} s | {_n(s.get('name_index_s'))} s "
             f"| {_n(s['load_s']['oxigraph'])} s / {_n(s['load_s']['rdflib'])} s "
             f"| {ox_text} | {rd_text} "
             f"| {'≥' if s.get('speedup_median_is_lower_bound') else ''}{_n(s.get('speedup_median'), 0)}× ({worst}) "
@@ -94,12 +99,42 @@ def scales_table(scales: list[dict]) -> list[str]:
     return lines
 
 
-def queries_table(scales: list[dict]) -> list[str]:
+def queries_table(scales: list[dict], merges: bool = False, reference: dict | None = None) -> list[str]:
+    """Per query and scale: medians on both engines. ``merges``: a merge table (rows counted per column, no
+    exponent, since a merge is one graph, not a series), beside ``reference`` (the 1× scale of the same run)
+    with the ratio of the Oxigraph medians."""
     done = [s for s in scales if "error" not in s]
     if not done:
         return []
     names = sorted({n for s in done for n in s["queries"]})
-    header = ("| query | rows at 1× | " + " | ".join(f"{s['factor']}× Oxigraph / rdflib" for s in done)
+    if merges:
+        ref = reference if reference and "error" not in reference else None
+        columns = ([ref] if ref else []) + done
+        header = "| query | " + " | ".join(f"{scale_label(s)} Oxigraph / rdflib (rows)" for s in columns)
+        header += "".join(f" | {scale_label(s)} ÷ 1× (Oxigraph)" for s in done) if ref else ""
+        lines = ["Every library query on the merged graph, median milliseconds (Oxigraph / rdflib; `>` = stopped at "
+                 "the cap, `≠` = rows differ; rows = the answer's rows on that graph"
+                 + ("; the 1× column is the curated graph alone, measured in the same run" if ref else "") + "):",
+                 "", header + " |", "|:--|" + "---:|" * (len(columns) + (len(done) if ref else 0))]
+        for name in names:
+            cells = []
+            for s in columns:
+                q = s["queries"].get(name)
+                cells.append("–" if q is None else f"{_ms(q['oxigraph'])} / {_ms(q.get('rdflib'))}"
+                             f"{' ≠' if q.get('equal') is False else ''} ({_n(q.get('rows'))})")
+            if ref:
+                base = (ref["queries"].get(name) or {}).get("oxigraph") or {}
+                for s in done:
+                    mine = (s["queries"].get(name) or {}).get("oxigraph") or {}
+                    if "median" in base and "median" in mine:
+                        cells.append(f"{mine['median'] / max(base['median'], 1e-6):.1f}×")
+                    elif mine.get("capped") and "median" in base:
+                        cells.append(f">{mine['cap_ms'] / max(base['median'], 1e-6):.0f}×")
+                    else:
+                        cells.append("–")
+            lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+        return lines
+    header = ("| query | rows at 1× | " + " | ".join(f"{scale_label(s)} Oxigraph / rdflib" for s in done)
               + " | k (Oxigraph) |")
     lines = ["Every library query, median milliseconds (Oxigraph / rdflib; `>` = stopped at the cap, `>…*` = not "
              "run again after the cap at a smaller scale, `≠` = rows differ; k = fitted exponent of the Oxigraph "
@@ -115,6 +150,25 @@ def queries_table(scales: list[dict]) -> list[str]:
             cells.append(f"{_ms(q['oxigraph'])} / {_ms(q.get('rdflib'))}{' ≠' if q.get('equal') is False else ''}")
         rows = done[0]["queries"].get(name, {}).get("rows")
         lines.append(f"| `{name}` | {_n(rows)} | " + " | ".join(cells) + f" | {_query_exponent(done, name)} |")
+    return lines
+
+
+def merge_lines(merges: list[dict]) -> list[str]:
+    """What each merge scale holds (release, sizes, the curated terms linked into it)."""
+    lines = []
+    for s in merges:
+        m = s.get("merge") or {}
+        if not m:
+            continue
+        bound = s.get("bound_differently")
+        lines.append(
+            f"Merge `{s['factor']}`: the curated graph + {m.get('name')} ({m.get('release')}, shipped in "
+            f"{m.get('package')}): {_n(m.get('hpo_classes'))} classes, {_n(m.get('subclass_links'))} subClassOf "
+            f"links, {_n(m.get('diseases'))} diseases with {_n(m.get('disease_phenotype_links'))} has-phenotype links "
+            f"({_n(m.get('hpo_triples'))} triples); linked through {len(m.get('linked_hpo_terms', []))} curated "
+            f"cross-references ({', '.join(t.rsplit('/', 1)[-1] for t in m.get('linked_hpo_terms', []))})"
+            + (f"; example parameters bound differently than at 1×: {', '.join(bound) or 'none'}"
+               if bound is not None else "") + ".")
     return lines
 
 
@@ -231,6 +285,11 @@ def render(report: dict) -> str:
         parts.append(scales_table(report["scales"]))
         parts.append(growth_lines(report.get("growth", {})))
         parts.append(queries_table(report["scales"]))
+    if report.get("merges"):
+        parts.append(merge_lines(report["merges"]))
+        parts.append(scales_table(report["merges"]))
+        scale1 = next((s for s in report.get("scales", []) if s.get("factor") == 1), None)
+        parts.append(queries_table(report["merges"], merges=True, reference=scale1))
     if report.get("views"):
         parts.append(views_table(report["views"]))
     parts.append(["Targets:", ""] + target_lines(report))

@@ -360,21 +360,28 @@ def serve_cmd(
 
 @app.command("push")
 def push_cmd(
-    endpoint: str = typer.Option(..., "--endpoint", help="Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store"),
-    graph: Optional[str] = typer.Option(None, "--graph", help="Named graph IRI (default: the default graph)."),
+    endpoint: str = typer.Option(..., "--endpoint", help="Graph Store Protocol URL: Oxigraph http://HOST:PORT/store, "
+                                 "Fuseki http://HOST:PORT/DATASET/data, Virtuoso http://HOST:PORT/sparql-graph-crud."),
+    graph: Optional[str] = typer.Option(None, "--graph", help="Named graph IRI (default: the default graph; "
+                                        "Virtuoso has none, so give one)."),
     append: bool = typer.Option(False, "--append", help="POST (add to the graph) instead of PUT (replace it)."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds before the upload is abandoned."),
     graph_file: Optional[Path] = GRAPH_FILE_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
-    """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds)."""
+    """Upload the graph to a SPARQL 1.1 Graph Store (N-Triples; PUT replaces, --append adds).
+
+    Credentials, when the server asks (basic or digest): BMLKG_PUSH_USER and BMLKG_PUSH_PASSWORD in the
+    environment, or a netrc entry for the host (~/.netrc or $NETRC); never on the command line.
+    """
 
     def go() -> int:
         from .query.push import push
 
         triples = _graph_triples(graph_file, source)
         result = push(triples, endpoint, graph=graph, replace=not append, timeout=timeout)
-        print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status})")
+        auth = f", {result.auth} authentication" if result.auth else ""
+        print(f"pushed {result.triples} triples to {result.url} ({result.method}, HTTP {result.status}{auth})")
         return 0
 
     run(go)

@@ -118,3 +118,28 @@ def test_group_concat_values_are_sorted_before_comparing():
     one, other = _rows(result("T M"), text), _rows(result("M T"), text)
     assert one["rows"] == other["rows"] and one["raw"] != other["raw"]
     assert _rows(result("M T"), "SELECT * WHERE {}")["rows"] != _rows(result("T M"), "SELECT * WHERE {}")["rows"]
+
+
+def test_merge_scale_is_reported_beside_scale_1():
+    from benchmarks.__main__ import _scales
+
+    assert _scales("1,hpo") == (1, "hpo") and _scales("hpo") == ("hpo",)
+    with pytest.raises(Exception, match="merge scales"):
+        _scales("1,hp")
+    one = _assemble({"a": _timed(2.0), "b": _timed(1.0)}, {"a": _timed(100.0), "b": _timed(3.0)},
+                    {"a": _rows(["x"]), "b": _rows(["y"])}, {"a": _rows(["x"]), "b": _rows(["y"])})
+    one["factor"] = 1
+    ox = {"triples": 400000, "derived_edges": 10, "bmlkg_load_s": 9.0, "export_s": 50.0, "peak_rss_mb": 900.0,
+          "queries": {"a": _timed(30.0), "b": {"capped": True, "cap_ms": 10000, "runs": 0}}}
+    rd = {"oxigraph_store_load_s": 5.0, "rdflib_load_s": 40.0, "peak_rss_mb": 600.0,
+          "queries": {"a": _timed(600.0), "b": _timed(90.0)}}
+    merge = run.assemble("hpo", ox, rd, {"a": _rows(["x"])}, {"a": _rows(["x"])}, {"cap_s": 10.0}, {}, {})
+    merge["merge"] = {"name": "Test ontology", "release": "r1", "package": "pkg 1", "hpo_classes": 7,
+                      "linked_hpo_terms": ["http://purl.obolibrary.org/obo/HP_0000001"]}
+    report = {"machine": {"cpu": "Test CPU", "cores": 2, "memory_gb": 4, "os": "x", "python": "3", "versions": {},
+                          "chromium": None}, "scales": [one], "growth": run.growth([one]), "merges": [merge]}
+    text = table.render(report)
+    assert "Merge `hpo`: the curated graph + Test ontology (r1, shipped in pkg 1): 7 classes" in text
+    assert "| hpo merge | 400,000 |" in text
+    assert "| `a` | 2.00 / 100 (1) | 30.00 / 600 (1) | 15.0× |" in text
+    assert "| `b` | 1.00 / 3.00 (1) | >10,000 / 90.00 (–) | >10000× |" in text

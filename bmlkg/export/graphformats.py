@@ -10,6 +10,15 @@ columns), so they are byte-identical across runs and can be committed with the R
 * ``graph/bmlkg_nodes.tsv`` and ``graph/bmlkg_edges.tsv``: KGX TSV for Biolink pipelines: terms and sources
   as nodes with Biolink categories; one edge per claim between two terms (with its publications, direction
   and negation) and one ``biolink:subclass_of`` edge per is-a link between terms.
+* ``graph/bmlkg_prefixes.json``: the prefix map of every CURIE prefix the two KGX files use. The Biolink
+  prefix map has no prefix for bmlkg's own terms, claims and sources (``bml:``, ``claim:``, ``src:``) or for
+  ``infores:``; this file declares them, and for prefixes Biolink also declares it gives Biolink's expansion
+  (a test compares it with the ``biolink-model`` package's map). ``kgx validate`` accepts the files when its
+  Biolink context is extended with it (docs/views.md). kgx takes a CURIE's local part to be free of ``/``, so a
+  DOI is written with ``/`` as ``%2F`` (``doi:10.1002%2Fart.42831``); the ``iri`` column keeps the DOI as is.
+
+Neo4j columns holding numbers are typed in the header (``year:int``, ``estimate:float``, ...), so
+``neo4j-admin database import`` stores numbers, not strings.
 
 >>> import bmlkg
 >>> sorted(graph_format_files(bmlkg.load()))[0]
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import networkx as nx
@@ -27,13 +37,34 @@ import networkx as nx
 from ..store.constants import EXPORT_STEM, GRAPH_DIR
 from ..store.graph import Store
 from ..views.netgraph import KINDS, SUBCLASS, Claim, Model, local_name, one_line
-from ..store.vocab import BML, curie
+from ..store.vocab import BML, PREFIXES, XREF_PREFIXES, curie
 
 GRAPHML = f"{GRAPH_DIR}/{EXPORT_STEM}.graphml"
 NEO4J_NODES = f"{GRAPH_DIR}/{EXPORT_STEM}.neo4j.nodes.csv"
 NEO4J_RELATIONSHIPS = f"{GRAPH_DIR}/{EXPORT_STEM}.neo4j.relationships.csv"
 KGX_NODES = f"{GRAPH_DIR}/{EXPORT_STEM}_nodes.tsv"
 KGX_EDGES = f"{GRAPH_DIR}/{EXPORT_STEM}_edges.tsv"
+KGX_PREFIXES = f"{GRAPH_DIR}/{EXPORT_STEM}_prefixes.json"
+
+#: Expansions of the CURIE prefixes the KGX files may use (bmlkg's own, its cross-reference targets, Biolink's).
+KGX_PREFIX_EXPANSIONS: dict[str, str] = {
+    **PREFIXES, **XREF_PREFIXES,
+    "biolink": "https://w3id.org/biolink/vocab/",
+    "infores": "https://w3id.org/biolink/infores/",
+    "doi": "https://doi.org/",
+}
+#: KGX columns whose values are CURIEs (``|``-separated lists for the multivalued ones).
+KGX_CURIE_COLUMNS = {
+    "nodes": ("id", "category", "xref", "provided_by"),
+    "edges": ("id", "subject", "predicate", "object", "original_predicate", "category", "primary_knowledge_source",
+              "publications", "bml_direction", "bml_strength", "bml_study_design"),
+}
+#: Neo4j property → header type; the values are checked when written (a value of another type is an error).
+NEO4J_TYPES: dict[str, str] = {
+    "sampleSize": "int", "year": "int",
+    **{name: "float" for name in ("estimate", "rangeLow", "rangeHigh", "valueBefore", "valueAfter", "ciLower",
+                                  "ciUpper", "ciLevel", "pValue", "meanAge", "followUpValue")},
+}
 
 #: bml term-edge property (local name) → Biolink predicate; the bml predicate is kept as original_predicate.
 BIOLINK_PREDICATES: dict[str, str] = {
@@ -68,6 +99,7 @@ def graph_format_files(kg: Store | Model) -> dict[str, tuple[bytes, str, str]]:
     g = property_graph(model)
     nodes_csv, rels_csv = neo4j_csv(g)
     kgx_nodes, kgx_edges = kgx_tsv(model)
+    prefixes = kgx_prefix_map(kgx_nodes, kgx_edges)
     return {
         GRAPHML: (graphml(g), "application/graphml+xml",
                   f"GraphML property graph ({g.number_of_nodes()} nodes: terms, claims, sources, studies; "
@@ -77,6 +109,9 @@ def graph_format_files(kg: Store | Model) -> dict[str, tuple[bytes, str, str]]:
         NEO4J_RELATIONSHIPS: (rels_csv, "text/csv", "Neo4j bulk-import relationships (:START_ID, :END_ID, :TYPE)"),
         KGX_NODES: (kgx_nodes, "text/tab-separated-values",
                     "KGX nodes (terms and sources) with Biolink categories"),
+        KGX_PREFIXES: (json.dumps(prefixes, indent=1, sort_keys=True).encode("utf-8") + b"\n", "application/json",
+                       "Prefix map of every CURIE prefix in the KGX files (declares bml:, claim:, src:, infores:, "
+                       "which the Biolink prefix map lacks); see docs/views.md for kgx validate"),
         KGX_EDGES: (kgx_edges, "text/tab-separated-values",
                     "KGX edges: one per claim between two terms (Biolink predicate, publications, negation) and "
                     "one biolink:subclass_of per is-a link"),
@@ -124,12 +159,26 @@ def _neo4j_type(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
 
 
+def _typed(prop: str, node: str, value) -> str | int:
+    """A Neo4j property value checked against its column type (:data:`NEO4J_TYPES`)."""
+    kind = NEO4J_TYPES.get(prop)
+    if kind is None or value == "":
+        return value
+    text = str(value).strip()
+    if kind == "int" and re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if kind == "float" and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        return text
+    raise ValueError(f"Neo4j export: {node} {prop} = {value!r} is not {'an integer' if kind == 'int' else 'a number'} "
+                     f"(the column is typed {prop}:{kind})")
+
+
 def neo4j_csv(g: nx.MultiDiGraph) -> tuple[bytes, bytes]:
     props = sorted({k for _n, d in g.nodes(data=True) for k in d} - {"neo4j_labels", "iri"})
-    header = ["id:ID", ":LABEL"] + [f"{p}:int" if p == "sampleSize" else p for p in props]
+    header = ["id:ID", ":LABEL"] + [f"{p}:{NEO4J_TYPES[p]}" if p in NEO4J_TYPES else p for p in props]
     rows: list[list] = [header]
     for n, d in sorted(g.nodes(data=True)):
-        rows.append([n, d["neo4j_labels"]] + [d.get(p, "") for p in props])
+        rows.append([n, d["neo4j_labels"]] + [_typed(p, n, d.get(p, "")) for p in props])
     rels: list[list] = [[":START_ID", ":END_ID", ":TYPE", "predicate"]]
     for s, o, _key, d in sorted(g.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
         rels.append([s, o, _neo4j_type(d["type"]), d["predicate"]])
@@ -137,10 +186,32 @@ def neo4j_csv(g: nx.MultiDiGraph) -> tuple[bytes, bytes]:
 
 
 def _kgx_id(iri: str) -> str:
-    short = curie(iri)
+    """A KGX CURIE: kgx refuses ``/`` in a local part, so a DOI's ``/`` (and ``%``) are percent-encoded."""
     if iri.startswith("https://doi.org/"):
-        return "doi:" + iri[len("https://doi.org/"):]
-    return short
+        doi = iri[len("https://doi.org/"):]
+        return "doi:" + doi.replace("%", "%25").replace("/", "%2F").replace(":", "%3A").replace(" ", "%20")
+    return curie(iri)
+
+
+def _curies(value: str) -> list[str]:
+    return [v for v in value.split("|") if v and not v.startswith(("http://", "https://"))]
+
+
+def kgx_prefix_map(nodes_tsv: bytes, edges_tsv: bytes) -> dict[str, str]:
+    """Prefix → expansion for every CURIE prefix in the KGX files (an unknown prefix is an error, not a guess)."""
+    used: set[str] = set()
+    for kind, data in (("nodes", nodes_tsv), ("edges", edges_tsv)):
+        for row in csv.DictReader(io.StringIO(data.decode("utf-8")), delimiter="\t"):
+            for column in KGX_CURIE_COLUMNS[kind]:
+                for value in _curies(row[column]):
+                    prefix, sep, _local = value.partition(":")
+                    if not sep:
+                        raise ValueError(f"KGX {kind} column {column}: {value!r} is not a CURIE")
+                    used.add(prefix)
+    unknown = sorted(used - set(KGX_PREFIX_EXPANSIONS))
+    if unknown:
+        raise ValueError(f"KGX export: no expansion for the CURIE prefixes {', '.join(unknown)}")
+    return {p: KGX_PREFIX_EXPANSIONS[p] for p in sorted(used)}
 
 
 def kgx_node_ids(model: Model) -> list[str]:

@@ -38,6 +38,11 @@ class Answer:
     content_type: str
     body: bytes
     location: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of the response header ``name`` (case-insensitive), in order."""
+        return [v for k, v in self.headers if k.lower() == name.lower()]
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
@@ -77,10 +82,10 @@ def request(method: str, url: str, *, body: bytes | None = None, headers: dict |
                 raise EndpointError(f"{url}: answer larger than {MAX_ANSWER_BYTES // 2**20} MB; refused")
             chunks.append(chunk)
         data = b"".join(chunks)
-        if expected is not None and expected.isdigit() and len(data) != int(expected):
+        if method != "HEAD" and expected is not None and expected.isdigit() and len(data) != int(expected):
             raise EndpointError(f"{url}: answer cut off after {len(data)} of {expected} bytes; no rows are shown")
         return Answer(response.status, response.reason, response.getheader("Content-Type", ""), data,
-                      response.getheader("Location"))
+                      response.getheader("Location"), tuple(response.getheaders()))
     except (socket.timeout, TimeoutError):
         raise EndpointTimeout(f"{url}: no complete answer within {timeout:g} s (--timeout); stopped") from None
     except ConnectionRefusedError:
