@@ -53,9 +53,11 @@ class KnowledgeGraph(Store):
         return compare(self, a, b)
 
     def evidence(self, term: str, design: str | None = None, min_n: int | None = None,
-                 guideline: str | None = None, year: str | int | None = None):
-        """Every claim about a term or source, strongest design first (:class:`bmlkg.evidence.EvidenceResult`)."""
-        return evidence(self, term, design=design, min_n=min_n, guideline=guideline, year=year)
+                 guideline: str | None = None, year: str | int | None = None, certainty: str | None = None):
+        """Every claim about a term or source, strongest design first (:class:`bmlkg.evidence.EvidenceResult`);
+        ``certainty`` keeps a derived level (``"low"``) or a reported certainty (``"low certainty"``)."""
+        return evidence(self, term, design=design, min_n=min_n, guideline=guideline, year=year,
+                        certainty=certainty)
 
     def render(self, view: str, out: Path | str | None = None, **args) -> Path:
         """Render one teaching view to a self-contained, offline HTML page; returns its path.

@@ -165,7 +165,8 @@ def build(
             print("  nothing exported: fix the findings above (or see --fail-on)")
             return 1
         print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
-              f"{counts['derived_edges']} term edges derived from claims")
+              f"{counts['derived_edges']} term edges derived from claims; "
+              f"{counts['derived_certainty']} claims given a derived certainty level")
         print(f"  exports ({len(result.written)} files) in {Path(out)}/")
         for path in result.written:
             print(f"    {path}")
@@ -447,10 +448,13 @@ def evidence_cmd(
     min_n: Optional[int] = typer.Option(None, "--min-n", help="Only claims with at least this sample size."),
     guideline: Optional[str] = typer.Option(None, "--guideline", help="Only claims with this guideline status."),
     year: Optional[str] = typer.Option(None, "--year", help="Cited paper issued in: 2025, 2020-2025, 2020-, -2020."),
+    certainty: Optional[str] = typer.Option(None, "--certainty", help="Only claims with this derived certainty level "
+                                            "(high, moderate, low, very low) or this reported certainty "
+                                            "(e.g. 'low certainty', 'early-phase and often uncontrolled')."),
     fmt: str = typer.Option("table", "--format", help="table or json (schema: docs/differential.md)."),
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
-    """Every claim about a term or source: statistic, interval, sample, design, status, sources, disagreements."""
+    """Every claim about a term or source: statistic, interval, sample, design, status, certainty, sources."""
 
     def go() -> int:
         from .store.errors import InputError
@@ -459,7 +463,8 @@ def evidence_cmd(
         _choice("--format", fmt, OUTPUT_FORMATS)
         if min_n is not None and min_n < 0:
             raise InputError(f"--min-n: must be zero or more, not {min_n}")
-        result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year)
+        result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year,
+                                       certainty=certainty)
         sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
         return 0
 

@@ -29,6 +29,8 @@ _DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$"
 _YEAR = re.compile(r"^\s*(?:(>=|<=|from|to|since|until|before|after)\s*)?(\d{4})?\s*(?:(-|–|\.\.|to)\s*(\d{4})?)?\s*$")
 STUDY_DESIGN = BASE + "StudyDesign"
 GUIDELINE_STATUS = BASE + "GuidelineStatus"
+REPORTED_CERTAINTY = BASE + "Certainty"
+CERTAINTY_LEVEL = BASE + "CertaintyLevel"
 SOURCE_KINDS_QUERY = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -75,6 +77,8 @@ class EvidenceClaim:
     regulatory_status: str | None
     availability: str | None
     certainty: str | None
+    derived_certainty: str | None
+    derived_certainty_rank: int | None
     strength: str | None
     frequency: str | None
     time_course: str | None
@@ -180,6 +184,27 @@ def resolve_member(kg, class_iri: str, text: str | None, parameter: str) -> str 
     raise InputError(f"{parameter}: unknown value {raw!r}; valid values: {', '.join(labels)}")
 
 
+def resolve_certainty(kg, text: str | None) -> tuple[str | None, str | None]:
+    """``--certainty``: a derived level (high, moderate, low, very low) or a reported certainty
+    (e.g. 'low certainty', 'early-phase and often uncontrolled'). Returns (derived level, reported value)."""
+    if text is None:
+        return None, None
+    raw = str(text).strip()
+    key = normalise(raw)
+    for cls, axis in ((CERTAINTY_LEVEL, 0), (REPORTED_CERTAINTY, 1)):
+        for row in kg.select(MEMBERS_QUERY.format(cls=cls)):
+            label = row["label"]
+            names = {normalise(label), normalise(row["m"].rsplit("/", 1)[-1]), normalise(curie(row["m"]))}
+            if axis == 0:
+                names.add(normalise(label.replace("(derived)", "")))
+            if key in names:
+                return (row["m"], None) if axis == 0 else (None, row["m"])
+    levels = [r["label"].replace(" (derived)", "") for r in kg.select(MEMBERS_QUERY.format(cls=CERTAINTY_LEVEL))]
+    reported = [r["label"] for r in kg.select(MEMBERS_QUERY.format(cls=REPORTED_CERTAINTY))]
+    raise InputError(f"certainty: unknown value {raw!r}; derived levels: {', '.join(levels)}; "
+                     f"reported: {', '.join(sorted(reported))}")
+
+
 def parse_years(text: str | int | None) -> tuple[int | None, int | None]:
     """``2025`` → (2025, 2025); ``2020-2025``; ``2020-`` or ``>=2020`` → (2020, None); ``-2020`` → (None, 2020)."""
     if text is None:
@@ -222,23 +247,29 @@ def _source_names(kg) -> dict[str, str]:
 
 # -- the evidence ------------------------------------------------------------------------------------
 def evidence(kg, term: str, design: str | None = None, min_n: int | None = None,
-             guideline: str | None = None, year: str | int | None = None) -> EvidenceResult:
-    """Every claim about ``term`` (a term, source or study), filtered, strongest design first."""
+             guideline: str | None = None, year: str | int | None = None,
+             certainty: str | None = None) -> EvidenceResult:
+    """Every claim about ``term`` (a term, source or study), filtered, strongest design first.
+
+    ``certainty`` keeps the claims with that derived level (``"low"``, ``"very low"`` ...) or that
+    reported certainty (``"low certainty"``, ``"early-phase and often uncontrolled"`` ...)."""
     subject = resolve_subject(kg, term)
     design_iri = resolve_member(kg, STUDY_DESIGN, design, "design")
     guideline_iri = resolve_member(kg, GUIDELINE_STATUS, guideline, "guideline")
+    derived_iri, reported_iri = resolve_certainty(kg, certainty)
     if min_n is not None and (isinstance(min_n, bool) or not str(min_n).strip().isdigit()):
         raise InputError(f"min-n: {min_n!r} is not a whole number of participants or knees")
     year_from, year_to = parse_years(year)
     rows = run(
         kg, "evidence-for-term", term=subject["iri"], design=design_iri, guideline=guideline_iri,
-        minN=int(min_n) if min_n is not None else None, yearFrom=year_from, yearTo=year_to,
+        reportedCertainty=reported_iri, derivedLevel=derived_iri, minN=int(min_n) if min_n is not None else None, yearFrom=year_from, yearTo=year_to,
     )
     claims = [_claim(row) for row in rows]
     attach_sources(kg, claims)
     pairs = _attach_disagreements(kg, claims)
     filters = {"design": design_iri, "min_n": int(min_n) if min_n is not None else None,
-               "guideline": guideline_iri, "year_from": year_from, "year_to": year_to}
+               "guideline": guideline_iri, "year_from": year_from, "year_to": year_to,
+               "derived_certainty": derived_iri, "reported_certainty": reported_iri}
     return EvidenceResult(term=subject, filters=filters, claims=claims, disagreements=pairs)
 
 
@@ -293,6 +324,7 @@ def _claim(row: dict) -> EvidenceClaim:
         design_rank=row.get("designRank"), follow_up=follow, evidence_level=row.get("evidenceLabel"),
         guideline_status=row.get("guidelineLabel"), regulatory_status=row.get("regulatoryLabel"),
         availability=row.get("availabilityLabel"), certainty=row.get("certaintyLabel"),
+        derived_certainty=row.get("derivedCertaintyLabel"), derived_certainty_rank=row.get("derivedCertaintyRank"),
         strength=row.get("strengthLabel"), frequency=row.get("frequencyDescription"),
         time_course=row.get("timeCourse"), study=row.get("studyLabel"),
         qualifiers=[q for q in row.get("qualifiers", "").split("; ") if q],
@@ -346,6 +378,7 @@ def claim_lines(c: EvidenceClaim, number: int) -> list[str]:
     status = [f"{k}: {v}" for k, v in (
         ("evidence level", c.evidence_level), ("guideline", c.guideline_status),
         ("regulatory", c.regulatory_status), ("availability", c.availability), ("certainty", c.certainty),
+        ("derived certainty", c.derived_certainty),
         ("strength", c.strength), ("frequency", c.frequency), ("time course", c.time_course),
         ("study", c.study)) if v]
     if status:

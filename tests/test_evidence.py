@@ -59,7 +59,12 @@ def test_fixture_disagreements_both_kinds(fx):
     ({"min_n": 100}, ["dx-shockwave-refuted"]),
     ({"min_n": 40}, ["dx-shockwave-refuted", "dx-shockwave-treats"]),
     ({"guideline": "not in guidelines"}, ["dx-shockwave-treats"]),
-    ({"guideline": "guideline-accepted adjunct"}, ["dx-shockwave-guideline"]),
+    ({"guideline": "in core guideline pathway"}, ["dx-shockwave-guideline"]),
+    # derived certainty (the graded rule in bmlkg.ttl): a randomised trial starts high, a case series low,
+    # a guideline is not rated
+    ({"certainty": "high"}, ["dx-shockwave-refuted"]),
+    ({"certainty": "low"}, ["dx-shockwave-treats"]),
+    ({"certainty": "very low"}, []),
     ({"year": "2015"}, ["dx-shockwave-treats"]),
     ({"year": "2016-"}, ["dx-shockwave-refuted"]),
     ({"year": "-2021"}, ["dx-shockwave-refuted", "dx-shockwave-treats"]),
@@ -90,6 +95,7 @@ def test_fixture_term_includes_more_specific_terms_and_sources(fx):
     ({"term": "fixture shock wave therapy", "year": "last year"}, "year: 'last year' is not a year"),
     ({"term": "fixture shock wave therapy", "year": "2025-2020"}, "runs backwards"),
     ({"term": "fixture shock wave therapy", "min_n": "many"}, "min-n"),
+    ({"term": "fixture shock wave therapy", "certainty": "sure"}, "certainty: unknown value 'sure'; derived levels:"),
 ])
 def test_fixture_bad_input(fx, kwargs, message):
     with pytest.raises(bmlkg.InputError, match=message.replace("(", r"\(")):
@@ -184,3 +190,39 @@ def test_cli_evidence_bad_input(args, message):
     proc = run_cli(*args)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+# -- certainty on two axes (issue 15) ----------------------------------------------------------------
+def test_eswt_certainty_as_reported_and_derived(kg):
+    """Seed 000: ESWT rests on small studies whose trial quality remains limited; no design is given, so the
+    rule takes the reported ceiling (low)."""
+    r = kg.evidence("extracorporeal shock wave therapy", certainty="small studies, limited trial quality")
+    assert {c.claim for c in r.claims} == {C + "tx-eswt-bml-oa", C + "tx-eswt-pain-improvement", C + "tx-eswt-mri-improvement"}
+    assert {(c.certainty, c.derived_certainty, c.derived_certainty_rank) for c in r.claims} == {
+        ("small studies, limited trial quality", "low", 2)}
+    low = kg.evidence("extracorporeal shock wave therapy", certainty="low")
+    assert {c.claim for c in r.claims} <= {c.claim for c in low.claims}
+    assert all(c.derived_certainty == "low" for c in low.claims)
+
+
+def test_derived_certainty_follows_the_rule(kg):
+    """Start by design, down for the limitation the source names, capped by the reported ceiling."""
+    by_claim = {c.claim: c for c in kg.evidence("core decompression with intraosseous autologous conditioned plasma").claims}
+    nprs = by_claim[C + "tx-cd-acp-nprs"]                 # case series (low) - early-phase series only (1 step)
+    assert (nprs.design, nprs.certainty, nprs.derived_certainty) == ("case series", "limited to early-phase series", "very low")
+    zol = {c.claim: c for c in kg.evidence("zoledronic acid").claims}
+    trial = zol[C + "tx-zoledronic-acid-rct-tkr"]        # randomised, but results awaited: nothing to rate yet
+    assert (trial.design, trial.certainty, trial.derived_certainty) == ("randomised controlled trial", "results awaited", None)
+    bunkyo = kg.evidence(BUNKYO_DOI).claims              # observational, no limitation stated: low
+    assert {c.derived_certainty for c in bunkyo} == {"low"}
+    core = kg.evidence("exercise therapy", guideline="in core guideline pathway").claims
+    assert core and all(c.derived_certainty is None for c in core)   # guidelines are not rated by the rule
+
+
+def test_cli_evidence_certainty_option():
+    ok = run_cli("evidence", "intraosseous platelet-rich plasma injection", "--certainty", "low certainty")
+    assert ok.returncode == 0, ok.stderr
+    assert "certainty: low certainty" in ok.stdout and "derived certainty: low" in ok.stdout
+    assert "claim:tx-intraosseous-prp-bml-oa" in ok.stdout
+    bad = run_cli("evidence", "subchondroplasty", "--certainty", "maybe")
+    assert bad.returncode != 0 and "certainty: unknown value 'maybe'" in bad.stderr and bad.stdout == ""

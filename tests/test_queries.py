@@ -277,11 +277,15 @@ def _core_pathway(rows):
     sources = {str(r.get("source")) for r in rows}
     assert any(s.endswith("oarsi-guidance") for s in sources)
     assert any(s.endswith("acr-af-guideline") for s in sources)
+    # seed 000 gives NSAIDs and joint injections no guideline status, only "support" (issue 15)
+    assert not {"topical nsaid", "oral nsaid"} & labels(rows, "treatmentLabel")
 
 
 def _endpoint(rows):
     assert labels(rows, "treatmentLabel") == {"strontium ranelate"}
-    assert "10.1016/j.ostima.2025.100270" in dois(rows)
+    # seed 001 gives no reference for the strontium ranelate study: an in-text source, no DOI (issue 15)
+    assert {str(r.get("paper")) for r in rows} == {"https://w3id.org/bmlkg/source/strontium-ranelate-oa-study"}
+    assert not dois(rows)
     changed = " ".join(labels(rows, "changedLabel"))
     assert "pain" in changed and "ctx-ii" in changed
 
@@ -304,6 +308,22 @@ def _sources(rows):
     bunkyo = [r for r in rows if r.get("doi") == "10.1186/s13075-025-03644-2"]
     assert bunkyo[0]["year"] == "2025" and "bunkyo" in bunkyo[0]["title"].lower()
     assert any("claim" in r for r in bunkyo)
+
+
+def _low_certainty_treatments(rows):
+    # seed 000: ESWT trial quality limited, intraosseous injections low certainty; seed 001: subchondroplasty
+    # and core decompression with ACP are case series, the hydrogel study one small preliminary study
+    treatments = labels(rows, "treatmentLabel")
+    for name in ("extracorporeal shock wave therapy", "intraosseous platelet-rich plasma injection",
+                 "subchondroplasty", "intra-articular polyacrylamide hydrogel injection"):
+        assert name in treatments, name
+    # zoledronic acid is in randomised trials whose results are awaited: unrated, so not listed;
+    # the core pathway rests on guidelines the rule does not rate
+    assert not {"zoledronic acid", "exercise therapy", "patient education"} & treatments
+    assert {r["bestLevel"] for r in rows} <= {"https://w3id.org/bmlkg/LowCertaintyLevel",
+                                              "https://w3id.org/bmlkg/VeryLowCertaintyLevel"}
+    eswt = [r for r in rows if r["treatmentLabel"] == "extracorporeal shock wave therapy"]
+    assert "limited trial quality" in str(eswt[0].get("reported"))
 
 
 def _small(rows):
@@ -370,6 +390,7 @@ EXPECTED = {
     "cq-association-sources": _association_sources,
     "cq-sources": _sources,
     "cq-small-studies": _small,
+    "cq-low-certainty-treatments": _low_certainty_treatments,
     "term-neighbourhood": _neighbourhood,
     "claims-citing-source": _citing,
     "claims-by-design": _by_design,

@@ -166,6 +166,25 @@ def test_treatment_view_subchondroplasty_numbers_and_sources(model):
     assert "claim-supports" in groups and any(g.startswith("design-") for g in groups)
 
 
+def test_claims_are_coloured_by_derived_certainty(model):
+    """Issue 15: a claim's border carries its derived certainty level; the tooltip shows both axes."""
+    from bmlkg.views.netgraph import CERTAINTY_COLOURS
+    view = build_view(model, "treatment", treatment="core decompression with intraosseous autologous conditioned plasma")
+    nodes = {n.id: n for n in view.nodes}
+    very_low = CERTAINTY_COLOURS[f"{BML}VeryLowCertaintyLevel"][1]
+    low = CERTAINTY_COLOURS[f"{BML}LowCertaintyLevel"][1]
+    nprs = nodes[f"{BML}claim/tx-cd-acp-nprs"]            # case series, limited to early-phase series: very low
+    assert nprs.border == very_low
+    assert "Certainty as reported: limited to early-phase series" in nprs.tooltip
+    assert "Certainty (derived): very low" in nprs.tooltip
+    assert nodes[f"{BML}claim/tx-cd-acp-not-standard"].border == low
+    keys = set(view.legend)
+    assert {"border-certainty-very-low", "border-certainty-low"} <= keys
+    zol = build_view(model, "treatment", treatment="zoledronic acid")
+    unrated = {n.id: n for n in zol.nodes}[f"{BML}claim/tx-zoledronic-acid-rct-tkr"]   # results awaited
+    assert unrated.border not in {c for _l, c in CERTAINTY_COLOURS.values()}
+
+
 def test_source_view_resolves_a_doi_in_any_form_and_shows_every_claim_citing_it(kg, model):
     iri = f"https://doi.org/{BUNKYO_DOI}"
     citing = {r["c"] for r in kg.select(PREFIXES + f"SELECT ?c WHERE {{ ?c dcterms:source <{iri}> ; "

@@ -82,7 +82,8 @@ BIOLINK_PREDICATES: dict[str, str] = {
     "targets": "biolink:affects",
 }
 DEFAULT_PREDICATE = "biolink:related_to"
-NEGATED_DIRECTIONS = (str(BML.NoAssociationFound), str(BML.Refutes))
+#: Claims whose edge must not be read as asserted: a null result, refuting evidence, not yet shown, advised against.
+NEGATED_DIRECTIONS = (str(BML.NoAssociationFound), str(BML.Refutes), str(BML.NotYetShown), str(BML.RecommendationAgainst))
 INFORES = "infores:bmlkg"
 
 KGX_NODE_COLUMNS = ("id", "category", "name", "description", "synonym", "xref", "iri", "provided_by", "bml_kind")

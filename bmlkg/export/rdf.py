@@ -208,7 +208,8 @@ deterministic (the same sources give byte-identical files) and committed; a test
 - Licence: CC BY 4.0 (`https://creativecommons.org/licenses/by/4.0/`)
 - Content: {counts['triples']} triples, {counts['classes']} classes, {counts['claims']} claims,
   {counts['sources']} sources. The exports are the reasoned release: HermiT's inferred subclass links and the
-  term edges derived from supporting claims are included.
+  term edges derived from supporting claims are included, and each claim's derived certainty level
+  (bml:derivedCertainty, from the graded rule stated with bml:CertaintyLevel).
 
 | file | media type | what it is |
 |---|---|---|

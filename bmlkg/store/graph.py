@@ -40,6 +40,27 @@ SELECT DISTINCT ?s ?p ?o WHERE {
 }
 """
 
+# The second certainty axis (ontology/bmlkg.ttl, bml:CertaintyLevel): start from the claim's design
+# (bml:startingCertainty), go down by the reported certainty's bml:downgradeSteps (never below 1), cap at its
+# bml:certaintyCeiling; with no starting level the ceiling is the level; rank 0 or no rank means unrated.
+DERIVE_CERTAINTY = """
+PREFIX bml: <https://w3id.org/bmlkg/>
+SELECT DISTINCT ?claim ?level WHERE {
+  ?claim bml:subjectTerm ?subject .
+  OPTIONAL { ?claim bml:studyDesign/bml:startingCertainty/bml:levelRank ?start }
+  OPTIONAL { ?claim bml:certainty ?reported .
+             OPTIONAL { ?reported bml:downgradeSteps ?steps }
+             OPTIONAL { ?reported bml:certaintyCeiling ?ceiling } }
+  BIND(IF(BOUND(?start), ?start - COALESCE(?steps, 0), ?ceiling) AS ?lowered)
+  BIND(IF(BOUND(?start) && ?lowered < 1, 1, ?lowered) AS ?floored)
+  BIND(IF(BOUND(?ceiling) && ?ceiling < ?floored, ?ceiling, ?floored) AS ?rank)
+  ?level a bml:CertaintyLevel ; bml:levelRank ?levelRank .
+  FILTER(BOUND(?rank) && ?levelRank = ?rank)
+  FILTER(isIRI(?claim))
+}
+"""
+DERIVED_CERTAINTY = ox.NamedNode("https://w3id.org/bmlkg/derivedCertainty")
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -156,6 +177,7 @@ class Store:
         self.files = files
         self.source_dir = source_dir
         self.derived_edges = derived
+        self.derived_certainty = 0
         self.store = ox.Store()
         self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self._labels: dict[str, str] | None = None
@@ -230,6 +252,7 @@ class Store:
         out = {k: int(v) for k, v in row.items()}
         out["triples"] = len(self.triples)
         out["derived_edges"] = self.derived_edges
+        out["derived_certainty"] = self.derived_certainty
         return out
 
     # -- labels and term resolution -----------------------------------------------------------
@@ -386,4 +409,9 @@ def load(source: Path | str | None = None, cls: type[Store] | None = None) -> St
         for r in kg.select(DERIVE_EDGES)
     ]
     kg.derived_edges = kg.add_triples(sorted(edges, key=str))
+    levels = [
+        ox.Triple(ox.NamedNode(r["claim"]), DERIVED_CERTAINTY, ox.NamedNode(r["level"]))
+        for r in kg.select(DERIVE_CERTAINTY)
+    ]
+    kg.derived_certainty = kg.add_triples(sorted(levels, key=str))
     return kg

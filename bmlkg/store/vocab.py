@@ -75,6 +75,14 @@ class BML(DefinedNamespace):
     Supports: URIRef
     NoAssociationFound: URIRef
     Refutes: URIRef
+    NotYetShown: URIRef
+    RecommendationAgainst: URIRef
+    certainty: URIRef
+    derivedCertainty: URIRef
+    HighCertaintyLevel: URIRef
+    ModerateCertaintyLevel: URIRef
+    LowCertaintyLevel: URIRef
+    VeryLowCertaintyLevel: URIRef
     strength: URIRef
     weight: URIRef
     redFlag: URIRef

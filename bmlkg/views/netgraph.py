@@ -99,8 +99,17 @@ DIRECTION_COLOURS: dict[str, tuple[str, str]] = {
     str(BML.Supports): ("supports", "#1B7837"),
     str(BML.NoAssociationFound): ("no association found", "#8C6D00"),
     str(BML.Refutes): ("refutes", "#B2182B"),
+    str(BML.NotYetShown): ("not yet shown", "#5E3C99"),
+    str(BML.RecommendationAgainst): ("recommendation against", "#D95F02"),
 }
 UNKNOWN_DIRECTION = ("direction not stated", "#616161")
+#: Derived certainty levels (bml:derivedCertainty): border colour of a claim, green (high) to red (very low).
+CERTAINTY_COLOURS: dict[str, tuple[str, str]] = {
+    str(BML.HighCertaintyLevel): ("high", "#1A9850"),
+    str(BML.ModerateCertaintyLevel): ("moderate", "#A6D96A"),
+    str(BML.LowCertaintyLevel): ("low", "#FDAE61"),
+    str(BML.VeryLowCertaintyLevel): ("very low", "#D73027"),
+}
 
 QUALIFIERS = ("locationTerm", "populationTerm", "appliesToCondition", "measuredWith")
 CLAIM_TO_TERM = ("subjectTerm", "objectTerm") + QUALIFIERS
@@ -408,7 +417,8 @@ class Model:
             if claim.one(name):
                 props[name] = curie(claim.one(name))
         for name in ("direction", "studyDesign", "measure", "strength", "unitOfAnalysis", "followUpUnit",
-                     "evidenceMaturity", "guidelineStatus", "regulatoryStatus", "availability", "certainty"):
+                     "evidenceMaturity", "guidelineStatus", "regulatoryStatus", "availability", "certainty",
+                     "derivedCertainty"):
             if claim.one(name):
                 props[name] = one_line(self.label(claim.one(name)))
         for name in ("estimate", "rangeLow", "rangeHigh", "valueBefore", "valueAfter", "ciLower", "ciUpper",

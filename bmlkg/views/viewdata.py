@@ -29,7 +29,7 @@ from ..store.errors import InputError
 from ..store.graph import Store, normalise
 from .layouts import column_tree, layered, rings, schema_grid
 from .netgraph import (
-    DIRECTION_COLOURS, KINDS, UNKNOWN_DIRECTION, Claim, Kind, Model, local_name, one_line,
+    CERTAINTY_COLOURS, DIRECTION_COLOURS, KINDS, UNKNOWN_DIRECTION, Claim, Kind, Model, local_name, one_line,
 )
 from ..store.vocab import BASE, BIBO, BML, curie, expand
 
@@ -205,6 +205,13 @@ class _Builder:
                                  "border")
             self.legend.setdefault(border.key, border)
             node.border = entry.colour
+        level = claim.one("derivedCertainty")
+        if level in CERTAINTY_COLOURS:            # certainty outranks the design border: the design has its own node
+            label, colour = CERTAINTY_COLOURS[level]
+            entry = LegendEntry(f"border-certainty-{slugify(label)}", f"border: derived certainty {label}", colour,
+                                "border")
+            self.legend.setdefault(entry.key, entry)
+            node.border = colour
         return node
 
     def statistic(self, claim: Claim) -> VNode | None:
@@ -292,7 +299,8 @@ def claim_tooltip(model: Model, claim: Claim) -> str:
     lines.append(f"Direction: {label} · {', '.join(local_name(t) for t in claim.types)}")
     for name, title in (("strength", "Strength"), ("evidenceMaturity", "Evidence"), ("guidelineStatus", "Guidelines"),
                         ("regulatoryStatus", "Regulatory"), ("availability", "Availability"),
-                        ("certainty", "Certainty"), ("appliesToCondition", "Applies to")):
+                        ("certainty", "Certainty as reported"), ("derivedCertainty", "Certainty (derived)"),
+                        ("appliesToCondition", "Applies to")):
         if claim.one(name):
             lines.append(f"{title}: {one_line(model.label(claim.one(name)))}")
     numbers = model.numbers_text(claim)
