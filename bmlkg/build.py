@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from .checks.qc import CheckOptions, Report, run_checks
-from .store.constants import DEFAULT_OUT, HTML_DIR
+from .store.constants import DEFAULT_OUT, HTML_DIR, MANIFEST
 from .store.errors import ReasonerError
 from .api import KnowledgeGraph, load
 
@@ -19,6 +19,7 @@ class BuildOptions:
     out: Path = DEFAULT_OUT
     render: bool = True
     fail_on: str = "ERROR"
+    force: bool = False
     check: CheckOptions = field(default_factory=CheckOptions)
 
 
@@ -60,11 +61,16 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
 
     A reasoner that could not run raises :class:`ReasonerError`: nothing is exported then.
     """
-    from .export.rdf import export
     from .checks.reasoning import materialise
+    from .export.rdf import export_contents
+    from .store.fileio import RECORD, check_out_folder, check_release_folder, publish
 
     say = progress or (lambda _m: None)
     started = time.monotonic()
+    out = Path(options.out)
+    # an --out that can never hold the release fails before the checks run
+    check_out_folder(out, create=False)
+    check_release_folder(out, (MANIFEST, f"{HTML_DIR}/{RECORD}"), force=options.force)
     result = check(options, progress)
     broken = [r for r in result.report.not_run if r.kind == "reasoner"]
     if broken:
@@ -76,14 +82,21 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
     t = time.monotonic()
     say("exporting RDF")
     extra = _graph_format_files(result.kg)
-    result.written = export(result.kg, options.out, extra_files=extra, progress=say)
+    parts = {MANIFEST: export_contents(result.kg, extra_files=extra, progress=say)}
     result.stages["export"] = time.monotonic() - t
-    result.exported = True
     if options.render:
         t = time.monotonic()
         say("rendering HTML views")
-        result.html = _render(result.kg, Path(options.out) / HTML_DIR, say)
+        parts[f"{HTML_DIR}/{RECORD}"] = {f"{HTML_DIR}/{name}": data for name, data in _pages(result.kg, say).items()}
         result.stages["render"] = time.monotonic() - t
+    t = time.monotonic()
+    say(f"writing the release into {out}")
+    written = publish(out, parts, force=options.force)
+    html_prefix = out / HTML_DIR
+    result.written = [p for p in written if html_prefix not in p.parents]
+    result.html = [p for p in written if html_prefix in p.parents and p.name != RECORD]
+    result.stages["export"] += time.monotonic() - t
+    result.exported = True
     result.wall_s = time.monotonic() - started
     return result
 
@@ -95,8 +108,8 @@ def _graph_format_files(kg: KnowledgeGraph) -> dict:
     return graph_format_files(kg)
 
 
-def _render(kg: KnowledgeGraph, folder: Path, say: Callable[[str], None]) -> list[Path]:
+def _pages(kg: KnowledgeGraph, say: Callable[[str], None]) -> dict[str, bytes]:
     """The standard teaching views, their index and the ontology documentation (``exports/html/``)."""
-    from .views.render import render_standard
+    from .views.render import standard_pages
 
-    return render_standard(kg, folder, progress=say)
+    return standard_pages(kg, progress=say)

@@ -15,6 +15,7 @@ from typing import Callable, List, Optional
 import typer
 
 from .store.errors import BmlkgError
+from .store.procs import Terminated, terminate_on_signals
 
 app = typer.Typer(
     add_completion=False,
@@ -28,7 +29,9 @@ _STATE = {"debug": False, "quiet": False}
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(f"bmlkg: error: {message}\n")
+    from .store.errors import one_line
+
+    sys.stderr.write(f"bmlkg: error: {one_line(message)}\n")
 
 
 def _progress(message: str) -> None:
@@ -49,6 +52,14 @@ def run(fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         _err("interrupted")
         raise typer.Exit(130)
+    except Terminated as exc:
+        _err(f"stopped by {exc.name}; nothing was left half-written")
+        raise typer.Exit(exc.exit_code)
+    except RecursionError:
+        if _STATE["debug"]:
+            raise
+        _err("input nested too deeply to process (a recursion limit was reached)")
+        raise typer.Exit(2)
     raise typer.Exit(code)
 
 
@@ -79,6 +90,10 @@ SOURCE_OPT = typer.Option(None, "--source", help="Folder of ontology sources (de
 
 def _check_options(no_reasoner: bool, memory: int, timeout: float, against: Optional[Path] = None):
     from .checks.qc import CheckOptions
+    from .checks.reasoning import check_limits
+
+    if not no_reasoner:
+        check_limits(memory, timeout)  # one line before anything is loaded, not a check that "could not run"
 
     return CheckOptions(reasoner=not no_reasoner, reasoner_memory_mb=memory, reasoner_timeout_s=timeout,
                         against_manifest=against)
@@ -91,7 +106,7 @@ def _write_report(report, fmt: ReportFormat, path: Optional[Path]) -> None:
     if path is not None:
         atomic_write(path, text)
     elif text.strip():
-        sys.stdout.write(text)
+        sys.stdout.write(_display(text, fmt.value))
 
 
 @app.command()
@@ -132,15 +147,20 @@ def build(
     no_render: bool = typer.Option(False, "--no-render", help="Skip the HTML views."),
     reasoner_memory: int = typer.Option(2000, "--reasoner-memory", help="Java heap for HermiT, in MB."),
     reasoner_timeout: float = typer.Option(300.0, "--reasoner-timeout", help="Seconds before HermiT is stopped."),
+    force: bool = typer.Option(False, "--force", help="Write into a folder holding files bmlkg did not write, "
+                               "replacing those of the same names (other files are left alone)."),
 ) -> None:
-    """Check, export every format and render the HTML views; print a summary and where the files are."""
+    """Check, export every format and render the HTML views; print a summary and where the files are.
+
+    Only files an earlier bmlkg build recorded (MANIFEST.json, html/.bmlkg-manifest.json) are replaced or
+    removed; a folder holding anything else is refused unless --force."""
 
     def go() -> int:
         from .build import BuildOptions, build as run_build
         from .store.vocab import curie
 
         opts = BuildOptions(
-            source=source, out=out, render=not no_render, fail_on=fail_on.value,
+            source=source, out=out, render=not no_render, fail_on=fail_on.value, force=force,
             check=_check_options(False, reasoner_memory, reasoner_timeout),
         )
         started = time.monotonic()
@@ -161,7 +181,7 @@ def build(
         if len(warnings) > 10:
             print(f"    … {len(warnings) - 10} more: see `bmlkg check`")
         if not result.exported:
-            sys.stdout.write(result.report.to_table())
+            sys.stdout.write(_display(result.report.to_table(), "table"))
             print("  nothing exported: fix the findings above (or see --fail-on)")
             return 1
         print(f"  HermiT: consistent, {result.inferred} inferred subclass link(s) added; "
@@ -202,6 +222,7 @@ def diff_cmd(
 ENGINE_OPT = typer.Option(None, "--engine", help="Embedded engine: oxigraph (default) or rdflib.")
 ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Run on a SPARQL 1.1 endpoint (its query URL) instead.")
 TIMEOUT_OPT = typer.Option(60.0, "--timeout", help="Seconds before the query is stopped.")
+MAX_ROWS_OPT = typer.Option(100_000, "--max-rows", help="Stop the query when it returns more rows than this.")
 RESULT_FORMAT_OPT = typer.Option("table", "--format", help="table, csv, tsv or json (W3C SPARQL results JSON).")
 
 
@@ -211,6 +232,56 @@ def _choice(option: str, value: str, valid) -> str:
     if value not in valid:
         raise InputError(f"{option}: unknown value {value!r}; valid values: {', '.join(valid)}")
     return value
+
+
+def _check_limits(timeout, max_rows) -> None:
+    from .store.limits import check_rows, check_seconds
+
+    check_seconds("--timeout", timeout)
+    if max_rows is not None:
+        check_rows("--max-rows", max_rows)
+
+
+def _display(text: str, fmt: str) -> str:
+    """Table output is for a terminal: control characters from the data (escape sequences) are shown escaped.
+    CSV, TSV and JSON stay byte-exact data."""
+    if fmt != "table":
+        return text
+    from .store.errors import escape_controls
+
+    return escape_controls(text, keep="\n\t")
+
+
+def _read_query(file: str) -> str:
+    """The text of a query file (or - for standard input), read with a size bound; one-line errors."""
+    from .store.errors import InputError
+    from .store.limits import MAX_QUERY_BYTES
+
+    where = "standard input" if file == "-" else file
+    try:
+        if file == "-":
+            data = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
+        else:
+            path = Path(file)
+            if not path.exists():
+                raise InputError(f"{file}: no such file")
+            if path.is_dir():
+                raise InputError(f"{file}: is a folder, not a query file")
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_QUERY_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_QUERY_BYTES:
+        raise InputError(f"{where}: more than {MAX_QUERY_BYTES:,} bytes; a query file is refused beyond that")
+    if b"\x00" in data:
+        raise InputError(f"{where}: holds NUL bytes: not a SPARQL text file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{where}:{line}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _parse_params(pairs: List[str]) -> dict:
@@ -258,6 +329,7 @@ def query_cmd(
     engine: Optional[str] = ENGINE_OPT,
     endpoint: Optional[str] = ENDPOINT_OPT,
     timeout: float = TIMEOUT_OPT,
+    max_rows: int = MAX_ROWS_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Run a library query with its parameters bound; results ordered, labels beside IRIs."""
@@ -269,12 +341,13 @@ def query_cmd(
         _choice("--format", fmt, FORMATS)
         if engine is not None:
             _choice("--engine", engine, ENGINES)
+        _check_limits(timeout, max_rows)
         query = get_query(name)
         params = _parse_params(param)
         needs_graph = not endpoint or any(p.type == "label" for p in query.params)
         kg = load(source) if needs_graph else None
-        result = run_query(kg, name, params, engine=engine, endpoint=endpoint, timeout=timeout)
-        sys.stdout.write(result.serialise(fmt))
+        result = run_query(kg, name, params, engine=engine, endpoint=endpoint, timeout=timeout, max_rows=max_rows)
+        sys.stdout.write(_display(result.serialise(fmt), fmt))
         return 0
 
     run(go)
@@ -287,6 +360,7 @@ def sparql_cmd(
     engine: Optional[str] = ENGINE_OPT,
     endpoint: Optional[str] = ENDPOINT_OPT,
     timeout: float = TIMEOUT_OPT,
+    max_rows: int = MAX_ROWS_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Run your own read-only SPARQL query (updates, SERVICE and FROM are refused before it runs)."""
@@ -300,19 +374,12 @@ def sparql_cmd(
         _choice("--format", fmt, FORMATS)
         if engine is not None:
             _choice("--engine", engine, ENGINES)
-        if file == "-":
-            text = sys.stdin.read()
-        else:
-            try:
-                text = Path(file).read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise InputError(f"{file}: no such file") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"{file}: cannot read: {exc}") from None
+        _check_limits(timeout, max_rows)
+        text = _read_query(file)
         check_read_only(text)  # refuse before loading anything
         kg = None if endpoint else load(source)
-        result = run_sparql(kg, text, engine=engine, endpoint=endpoint, timeout=timeout)
-        sys.stdout.write(result.serialise(fmt))
+        result = run_sparql(kg, text, engine=engine, endpoint=endpoint, timeout=timeout, max_rows=max_rows)
+        sys.stdout.write(_display(result.serialise(fmt), fmt))
         return 0
 
     run(go)
@@ -340,21 +407,30 @@ def serve_cmd(
     port: int = typer.Option(7878, "--port", help="TCP port to listen on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
     query_timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the server stops a query."),
+    idle_timeout: float = typer.Option(10.0, "--idle-timeout", help="Seconds a client may take to send its request "
+                                       "(headers, then body) before the connection is closed."),
+    per_client: int = typer.Option(16, "--per-client", help="Connections one client address may hold at once."),
     graph_file: Optional[Path] = GRAPH_FILE_OPT,
     source: Optional[Path] = SOURCE_OPT,
 ) -> None:
     """Serve the graph as a read-only SPARQL endpoint on localhost (Oxigraph); Ctrl-C stops it."""
 
     def go() -> int:
-        from .query.serve import serve
+        from .query.serve import check_host, serve
+        from .store.limits import check_seconds
 
+        check_host(host)  # options are checked before the graph is loaded
+        if query_timeout is not None:
+            check_seconds("--timeout", query_timeout)
+        check_seconds("--idle-timeout", idle_timeout)
         triples = _graph_triples(graph_file, source)
         _progress(f"loaded {len(triples)} triples; starting the Oxigraph server")
 
         def announce(line: str) -> None:
             print(line, flush=True)
 
-        return serve(triples, host=host, port=port, timeout_s=query_timeout, announce=announce)
+        return serve(triples, host=host, port=port, timeout_s=query_timeout, announce=announce,
+                     idle_s=idle_timeout, per_client=per_client)
 
     run(go)
 
@@ -379,6 +455,7 @@ def push_cmd(
     def go() -> int:
         from .query.push import push
 
+        _check_limits(timeout, None)
         triples = _graph_triples(graph_file, source)
         result = push(triples, endpoint, graph=graph, replace=not append, timeout=timeout)
         auth = f", {result.auth} authentication" if result.auth else ""
@@ -415,7 +492,7 @@ def differential_cmd(
         for problem in result.unresolved:
             hint = f" (closest known terms: {', '.join(problem.suggestions)})" if problem.suggestions else ""
             sys.stderr.write(f"bmlkg: warning: {problem.role} {problem.text!r} not used: {problem.reason}{hint}\n")
-        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        sys.stdout.write(result.to_json() if fmt == "json" else _display(result.to_table(), "table"))
         return 0
 
     run(go)
@@ -435,7 +512,7 @@ def compare_cmd(
 
         _choice("--format", fmt, OUTPUT_FORMATS)
         result = load(source).compare(first, second)
-        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        sys.stdout.write(result.to_json() if fmt == "json" else _display(result.to_table(), "table"))
         return 0
 
     run(go)
@@ -465,7 +542,7 @@ def evidence_cmd(
             raise InputError(f"--min-n: must be zero or more, not {min_n}")
         result = load(source).evidence(term, design=design, min_n=min_n, guideline=guideline, year=year,
                                        certainty=certainty)
-        sys.stdout.write(result.to_json() if fmt == "json" else result.to_table())
+        sys.stdout.write(result.to_json() if fmt == "json" else _display(result.to_table(), "table"))
         return 0
 
     run(go)
@@ -509,8 +586,31 @@ def render_cmd(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors are one line too (``bmlkg: error: …``, exit 2)."""
+    from typer import _click as click
+
+    terminate_on_signals()
+    try:
+        code = app(standalone_mode=False, prog_name="bmlkg")
+    except click.exceptions.NoArgsIsHelpError as exc:  # `bmlkg` alone: the help text, as before
+        sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
+        code = 2
+    except click.exceptions.UsageError as exc:
+        hint = ""
+        if exc.ctx is not None and exc.ctx.command_path:
+            hint = f" (see `{exc.ctx.command_path} --help`)"
+        _err(f"{exc.format_message()}{hint}")
+        code = 2
+    except typer.Abort:
+        _err("interrupted")
+        code = 130
+    except Terminated as exc:
+        _err(f"stopped by {exc.name}")
+        code = exc.exit_code
+    except click.exceptions.ClickException as exc:
+        _err(exc.format_message())
+        code = exc.exit_code
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def _case_source(tmp_path: Path, case: str) -> tuple[Path, str]:
         return src, "xxe.rdf:2: XML with a DOCTYPE"
     if case == "remote json-ld context":
         (src / "remote.jsonld").write_text('{"@context": "https://schema.org/", "@id": "http://e/a", "name": "x"}')
-        return src, "remote.jsonld: remote JSON-LD @context"
+        return src, "remote.jsonld:1: remote JSON-LD @context"
     if case == "owl:imports over http":
         (src / "imports.ttl").write_text(
             "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
@@ -85,6 +85,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
     out = tmp_path / "out"
     out.mkdir()
     (out / "bmlkg.ttl").write_text("previous release\n")
+    manifest = '{"files": {"bmlkg.ttl": {}}, "ontology": "https://w3id.org/bmlkg/bmlkg.owl"}\n'
+    (out / "MANIFEST.json").write_text(manifest)  # a release bmlkg wrote, so --out is not refused as foreign
     started = time.monotonic()
     proc = run_cli("--quiet", "build", "--no-render", "--source", str(source), "--out", str(out))
     elapsed = time.monotonic() - started
@@ -94,8 +96,9 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, case):
     assert lines[0].startswith("bmlkg: error: ") and expected in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
-    assert sorted(p.name for p in out.iterdir()) == ["bmlkg.ttl"]
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST.json", "bmlkg.ttl"]
     assert (out / "bmlkg.ttl").read_text() == "previous release\n"
+    assert (out / "MANIFEST.json").read_text() == manifest
     if case in ("billion laughs", "external entity"):
         assert elapsed < 30  # refused before any parser sees the entities
 

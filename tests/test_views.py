@@ -348,12 +348,16 @@ def test_failed_standard_render_leaves_the_previous_folder(kg, tmp_path, monkeyp
 # -- the standard set, the CLI, the build ---------------------------------------------------------------------
 def test_render_standard_writes_every_view_an_index_and_the_ontology_doc(kg, model, tmp_path):
     folder = tmp_path / "html"
-    (folder / "stale-view.html").parent.mkdir(parents=True)
+    folder.mkdir()
+    # an earlier render recorded stale-view.html as its own: it goes; notes.html was never bmlkg's: it stays
+    (folder / ".bmlkg-manifest.json").write_text('{"files": ["stale-view.html"], "generator": "bmlkg"}\n')
     (folder / "stale-view.html").write_text("old", encoding="utf-8")
+    (folder / "notes.html").write_text("mine", encoding="utf-8")
     written = render_standard(kg, folder)
     names = {p.relative_to(folder).as_posix() for p in written}
     assert {"index.html", "ontology/index.html", "ontology.html", "causes.html", "mechanism.html"} <= names
     assert not (folder / "stale-view.html").exists()
+    assert (folder / "notes.html").read_text(encoding="utf-8") == "mine"
     for spec in VIEWS:
         assert any(n.startswith(spec.name) for n in names), spec.name
     treatments = [r for r in kg.select(PREFIXES + "SELECT DISTINCT ?t WHERE { ?c bml:subjectTerm ?t . "

@@ -15,9 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pyoxigraph as ox
+
 from ..query.catalog import discover
+from ..query.engines import disarm_rdflib
 from ..store.constants import QC_QUERIES_DIR
-from ..store.errors import BmlkgError, InputError
+from ..store.errors import BmlkgError, InputError, QueryError
 from ..store.graph import Store, parse_source
 from ..store.vocab import curie
 
@@ -144,15 +147,20 @@ def run_shacl(kg: Store, shapes_path: Path | None = None) -> CheckResult:
     path = shapes_path or kg.shapes_path
     result = CheckResult("shacl", "shacl", "ERROR")
     try:
-        parse_source(path)  # one-line file:line errors for a broken shapes file
+        shape_triples = parse_source(path)  # one-line file:line errors for a broken shapes file
+        check_shape_queries(path, shape_triples)
+        disarm_rdflib()  # pyshacl evaluates SPARQL constraints with rdflib: never SERVICE, never FROM
         shapes = rdflib.Graph().parse(path, format="turtle")
         _conforms, report, _text = pyshacl.validate(
             kg.rdflib_graph(), shacl_graph=shapes, advanced=True, inference="none",
             allow_warnings=True, allow_infos=True,
         )
-    except InputError as exc:
+    except (InputError, QueryError) as exc:
         result.error = str(exc)
         result.seconds = time.monotonic() - start
+        return result
+    except RecursionError:
+        result.error = f"{path}: shapes nested too deeply for pyshacl"
         return result
     except Exception as exc:  # pyshacl raises many types; the check could not run
         result.error = f"pyshacl failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -177,6 +185,63 @@ def run_shacl(kg: Store, shapes_path: Path | None = None) -> CheckResult:
             message=str(message) if message is not None else "SHACL constraint violated",
         ))
     result.findings.sort(key=lambda f: (f.check, f.entity, f.property, f.value, f.message))
+    result.seconds = time.monotonic() - start
+    return result
+
+
+SH = "http://www.w3.org/ns/shacl#"
+SHAPE_QUERY_PROPERTIES = {SH + "select": "sh:select", SH + "ask": "sh:ask", SH + "construct": "sh:construct",
+                          SH + "update": "sh:update"}
+
+
+def check_shape_queries(path: Path, triples) -> None:
+    """Refuse SHACL-SPARQL shapes whose query is not read-only (SERVICE, FROM, updates) before pyshacl sees
+    them, naming the shapes file and line."""
+    from ..query.sparqltext import check_read_only
+
+    text = None
+    for t in triples:
+        prop = SHAPE_QUERY_PROPERTIES.get(t.predicate.value)
+        if prop is None or not isinstance(t.object, ox.Literal):
+            continue
+        query = t.object.value
+        try:
+            if prop == "sh:update":
+                raise QueryError("line 1: sh:update (SPARQL Update in a shape) is refused: checks run read-only")
+            check_read_only(query)
+        except (InputError, QueryError) as exc:
+            if text is None:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            at = text.find(query)  # a long string literal holds the query verbatim
+            if at < 0:
+                first = next((line.strip() for line in query.splitlines() if line.strip()), "")
+                at = text.find(first) if first else -1
+            start_line = text[:at].count("\n") + 1 if at >= 0 else 1
+            message = str(exc)
+            offset = 1
+            if message.startswith("line "):
+                number, _, message = message[5:].partition(": ")
+                offset = int(number) if number.isdigit() else 1
+            raise InputError(f"{path}:{start_line + offset - 1}: {prop} of a shape refused: {message}") from None
+
+
+# -- typed literals --------------------------------------------------------------------------------
+def run_literal_check(kg: Store) -> CheckResult:
+    """Typed literals whose lexical form does not fit the datatype: one ERROR finding each, naming the file
+    and line (HermiT never sees them; see :mod:`bmlkg.store.literals`)."""
+    from ..store.literals import ill_typed, locate
+
+    start = time.monotonic()
+    result = CheckResult("ill-typed-literal", "qc", "ERROR")
+    paths = [f.path for f in kg.files]
+    for triple, why in ill_typed(kg.triples):
+        result.findings.append(Finding(
+            check="ill-typed-literal", level="ERROR",
+            entity=triple.subject.value if not isinstance(triple.subject, ox.BlankNode) else "",
+            property=triple.predicate.value, value=triple.object.value[:200],
+            message=f"{locate(paths, triple.object)}: {why}",
+        ))
+    result.findings.sort(key=lambda f: (f.entity, f.property, f.value))
     result.seconds = time.monotonic() - start
     return result
 
@@ -240,7 +305,7 @@ def run_release_check(kg: Store, manifest_path: Path) -> CheckResult:
     try:
         released = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
         old_version, old_hash = released["versionIRI"], released["graph_sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         result.error = f"{manifest_path}: not a readable bmlkg MANIFEST.json ({exc})"
         return result
     new_hash = graph_sha256(canonical_triples(kg))
@@ -299,6 +364,7 @@ def run_checks(kg: Store, options: CheckOptions | None = None,
         report.results.append(run_shacl(kg, opts.shapes_path))
     if opts.qc:
         say("QC queries")
+        report.results.append(run_literal_check(kg))
         report.results.extend(run_qc(kg, opts.qc_folder))
     if opts.against_manifest is not None:
         say(f"release check against {opts.against_manifest}")

@@ -17,7 +17,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from ..store.constants import EXPORT_STEM, JSONLD_CONTEXT, MANIFEST, MAPPINGS_SUFFIX
-from ..store.fileio import StagedWrites, folder_lock
+from ..store.fileio import publish
 from ..store.graph import Store
 from ..store.vocab import PREFIXES, curie
 
@@ -60,40 +60,82 @@ def _tree_labels(triples: list[ox.Triple]) -> dict[str, str] | None:
     nodes = set(out) | set(parent)
     if not nodes:
         return {}
-    content: dict[str, str] = {}
-
-    def content_hash(b: str, depth: int = 0) -> str:
-        if b in content:
-            return content[b]
-        if depth > 10_000:
-            raise RecursionError
-        parts = []
-        for t in out.get(b, []):
-            obj = t.object
-            shown = "_:" + content_hash(obj.value, depth + 1) if isinstance(obj, ox.BlankNode) else str(obj)
-            parts.append(f"{t.predicate} {shown}")
-        content[b] = hashlib.sha256("\n".join(sorted(parts)).encode("utf-8")).hexdigest()
-        return content[b]
-
-    def path(b: str, seen: set[str]) -> str:
-        if b not in parent:
-            return "root"  # an axiom node such as owl:AllDifferent: labelled by its content alone
-        subject, predicate = parent[b]
-        if isinstance(subject, ox.BlankNode):
-            if subject.value in seen:
-                raise RecursionError
-            seen.add(subject.value)
-            return path(subject.value, seen) + f" <{predicate}> {content_hash(subject.value)}"
-        return f"{subject} <{predicate}>"
-
-    try:
-        labels = {b: "c" + hashlib.sha256(f"{path(b, {b})} {content_hash(b)}".encode("utf-8")).hexdigest()[:32]
-                  for b in sorted(nodes)}
-    except RecursionError:
+    content = _content_hashes(nodes, out)
+    if content is None:
         return None  # a cycle of blank nodes
+    paths: dict[str, object] = {}
+    labels = {}
+    for b in sorted(nodes):
+        h = _path_hasher(b, parent, content, paths)
+        if h is None:
+            return None  # a cycle of blank nodes
+        h = h.copy()
+        h.update(f" {content[b]}".encode("utf-8"))
+        labels[b] = "c" + h.hexdigest()[:32]
     if len(set(labels.values())) != len(labels):
         return None  # identical siblings: only the general algorithm can tell them apart
     return labels
+
+
+def _content_hashes(nodes, out: dict[str, list[ox.Triple]]) -> dict[str, str] | None:
+    """Each blank node's content hash (its triples, children by their hashes), computed bottom-up without
+    recursion, so a tree of any depth is labelled in linear time; None when the blank nodes form a cycle."""
+    content: dict[str, str] = {}
+    visiting: set[str] = set()
+    for root in sorted(nodes):
+        if root in content:
+            continue
+        stack = [(root, False)]
+        while stack:
+            b, expanded = stack.pop()
+            if expanded:
+                parts = []
+                for t in out.get(b, []):
+                    obj = t.object
+                    shown = "_:" + content[obj.value] if isinstance(obj, ox.BlankNode) else str(obj)
+                    parts.append(f"{t.predicate} {shown}")
+                content[b] = hashlib.sha256("\n".join(sorted(parts)).encode("utf-8")).hexdigest()
+                visiting.discard(b)
+                continue
+            if b in content:
+                continue
+            if b in visiting:
+                return None
+            visiting.add(b)
+            stack.append((b, True))
+            for t in out.get(b, []):
+                if isinstance(t.object, ox.BlankNode) and t.object.value not in content:
+                    if t.object.value in visiting:
+                        return None
+                    stack.append((t.object.value, False))
+    return content
+
+
+def _path_hasher(b: str, parent: dict[str, tuple[object, str]], content: dict[str, str], paths: dict):
+    """A SHA-256 state that has read ``b``'s position: the named node above its tree and the chain of
+    predicates (and ancestors' contents) down to it. Built from the parent's state, so the whole tree costs
+    linear time however deep it is; None on a cycle."""
+    chain, seen, x = [], set(), b
+    while x not in paths:
+        if x in seen:
+            return None
+        seen.add(x)
+        chain.append(x)
+        up = parent.get(x)
+        if up is None or not isinstance(up[0], ox.BlankNode):
+            break
+        x = up[0].value
+    for node in reversed(chain):
+        up = parent.get(node)
+        if up is None:
+            h = hashlib.sha256(b"root")  # an axiom node such as owl:AllDifferent: labelled by its content alone
+        elif isinstance(up[0], ox.BlankNode):
+            h = paths[up[0].value].copy()
+            h.update(f" <{up[1]}> {content[up[0].value]}".encode("utf-8"))
+        else:
+            h = hashlib.sha256(f"{up[0]} <{up[1]}>".encode("utf-8"))
+        paths[node] = h
+    return paths[b]
 
 
 def _rdflib_canonical(kg: Store) -> list[ox.Triple]:
@@ -220,14 +262,13 @@ deterministic (the same sources give byte-identical files) and committed; a test
 """
 
 
-def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
-           progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write every RDF format, the context, mappings, README and MANIFEST into ``out_dir`` atomically.
+def export_contents(kg: Store, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
+                    progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every export file (relative name -> bytes): each RDF format, the context, mappings, README, MANIFEST.
 
     ``extra_files`` maps a relative file name to (bytes, media type, description), for writers defined in
-    other modules (graph formats). Returns the paths written.
+    other modules (graph formats).
     """
-    out = Path(out_dir)
     say = progress or (lambda _msg: None)
     say("canonicalising blank nodes and sorting triples")
     triples = canonical_triples(kg)
@@ -260,8 +301,13 @@ def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, s
         },
     }
     contents[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
-    with folder_lock(out), StagedWrites() as staged:
-        for name, data in contents.items():
-            staged.add(out / name, data)
-        written = staged.commit()
-    return written
+    return contents
+
+
+def export(kg: Store, out_dir: Path | str, extra_files: dict[str, tuple[bytes, str, str]] | None = None,
+           progress: Callable[[str], None] | None = None, force: bool = False) -> list[Path]:
+    """Write every export file into ``out_dir`` as one release (see :func:`bmlkg.store.fileio.publish`:
+    only files an earlier bmlkg build recorded are replaced; a foreign folder is refused unless ``force``).
+    Returns the paths written."""
+    contents = export_contents(kg, extra_files, progress)
+    return publish(out_dir, {MANIFEST: contents}, force=force)

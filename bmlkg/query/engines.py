@@ -40,8 +40,9 @@ import pyoxigraph as ox
 from .catalog import Param, QueryFile, discover
 from ..store.constants import QC_QUERIES_DIR, QUERIES_DIR
 from ..store.errors import BmlkgError, InputError, QueryError, QueryTimeout
+from ..store.limits import DEFAULT_MAX_ROWS, MAX_NUMBER_CHARS, check_rows, check_seconds
 from .results import Cell, Result, cell_from_oxigraph, triples_result
-from .sparqltext import bind_values, check_read_only, group_concat_columns
+from .sparqltext import bind_values, check_read_only, group_concat_columns, string_literal
 from ..store.vocab import expand
 
 ENGINES = ("oxigraph", "rdflib")
@@ -173,8 +174,16 @@ def bind(kg, query: QueryFile, params: Mapping[str, object] | None) -> str:
         if len(values) > 1 and not p.repeatable:
             raise InputError(f"{query.name}: parameter {p.name} takes one value, got {len(values)}")
         terms = [to_term(kg, p, v) for v in values]
-        text = bind_values(text, p.name, [str(t) for t in terms])
+        text = bind_values(text, p.name, [sparql_term(t) for t in terms])
     return text
+
+
+def sparql_term(term) -> str:
+    """The SPARQL text of a validated term; plain strings are written so that every engine reads them as
+    the same data (see :func:`bmlkg.query.sparqltext.string_literal`)."""
+    if isinstance(term, ox.Literal) and not term.language and term.datatype.value == XSD_STRING:
+        return string_literal(term.value)
+    return str(term)
 
 
 def to_term(kg, param: Param, value) -> ox.NamedNode | ox.Literal:
@@ -222,6 +231,8 @@ def _number(value, where: str) -> ox.Literal:
     if isinstance(value, (float, Decimal)):
         value = format(Decimal(str(value)), "f")
     text = str(value).strip()
+    if len(text) > MAX_NUMBER_CHARS:
+        raise InputError(f"{where}: a number of {len(text):,} characters; at most {MAX_NUMBER_CHARS} are accepted")
     if not _NUMBER.match(text):
         raise InputError(f"{where}: {text!r} is not a number")
     try:
@@ -251,18 +262,43 @@ def _iri(text: str, where: str) -> ox.NamedNode:
 
 
 # -- embedded engines ------------------------------------------------------------------------------
-def select_oxigraph(store: ox.Store, text: str) -> Result:
-    """Evaluate a read-only query on an Oxigraph store."""
+class RowCap:
+    """Counts rows as an engine yields them; more than ``limit`` stops the query with a clear message."""
+
+    def __init__(self, limit: int | None):
+        self.limit = DEFAULT_MAX_ROWS if limit is None else limit
+        self.n = 0
+
+    def tick(self) -> None:
+        self.n += 1
+        if self.n > self.limit:
+            raise QueryError(f"the query returned more than {self.limit:,} rows and was stopped; narrow it, add "
+                             "LIMIT, or raise --max-rows")
+
+
+def select_oxigraph(store: ox.Store, text: str, max_rows: int | None = None) -> Result:
+    """Evaluate a read-only query on an Oxigraph store.
+
+    The text is checked again here, as the engine reads it (second line of defence: Oxigraph would
+    evaluate SERVICE by fetching the URL), with its size and nesting bounded (deep nesting overflows
+    Oxigraph's stack and ends the process).
+    """
+    check_read_only(text)
+    cap = RowCap(max_rows)
     try:
         answer = store.query(text)
         if isinstance(answer, ox.QueryBoolean):
             return Result(boolean=bool(answer))
         if isinstance(answer, ox.QueryTriples):
-            return triples_result([tuple(cell_from_oxigraph(x) for x in (t.subject, t.predicate, t.object))
-                                   for t in answer])
+            rows = []
+            for t in answer:
+                cap.tick()
+                rows.append(tuple(cell_from_oxigraph(x) for x in (t.subject, t.predicate, t.object)))
+            return triples_result(rows)
         names = [v.value for v in answer.variables]
         bindings = []
         for solution in answer:
+            cap.tick()
             row = {}
             for name in names:
                 value = solution[name]
@@ -290,21 +326,34 @@ def _cell_rdflib(term) -> Cell:
     return Cell("literal", str(term))
 
 
-def select_rdflib(graph, text: str) -> Result:
-    """Evaluate a read-only query with rdflib's SPARQL engine (see :func:`_lazy_pure_joins`)."""
+def select_rdflib(graph, text: str, max_rows: int | None = None) -> Result:
+    """Evaluate a read-only query with rdflib's SPARQL engine (see :func:`_lazy_pure_joins`).
+
+    Second line of defence after :func:`check_read_only`: the parsed algebra is searched for SERVICE and
+    dataset clauses, rdflib's SERVICE evaluation is replaced by a refusal, and FROM graphs are never loaded.
+    """
+    check_read_only(text)
+    cap = RowCap(max_rows)
     try:
         from rdflib.plugins.sparql import prepareQuery
 
+        disarm_rdflib()
         prepared = prepareQuery(text)
+        _refuse_remote_parts(prepared.algebra)
         _lazy_pure_joins(prepared.algebra)
         answer = graph.query(prepared)
         if answer.type == "ASK":
             return Result(boolean=bool(answer.askAnswer))
         if answer.type in ("CONSTRUCT", "DESCRIBE"):
-            return triples_result([tuple(_cell_rdflib(x) for x in t) for t in answer.graph])
+            rows = []
+            for t in answer.graph:
+                cap.tick()
+                rows.append(tuple(_cell_rdflib(x) for x in t))
+            return triples_result(rows)
         names = [str(v) for v in answer.vars]
         bindings = []
         for solution in answer:
+            cap.tick()
             row = {}
             for name in names:
                 value = solution[name]
@@ -314,11 +363,48 @@ def select_rdflib(graph, text: str) -> Result:
         return Result(variables=names, bindings=bindings)
     except BmlkgError:
         raise
+    except RecursionError:
+        raise InputError("query nested too deeply for rdflib's parser") from None
     except Exception as exc:  # pyparsing errors and rdflib's evaluation errors share no base class
         kind = type(exc).__name__
         if "Parse" in kind:
             raise InputError(f"SPARQL syntax error: {_first_line(exc)}") from None
         raise QueryError(f"query failed in rdflib: {kind}: {_first_line(exc)}") from None
+
+
+SERVICE_REFUSED = "SERVICE (federated query) is refused: bmlkg queries never reach other endpoints"
+
+
+def _refuse_service_eval(ctx, part):  # rdflib CUSTOM_EVALS hook
+    if getattr(part, "name", None) == "ServiceGraphPattern":
+        raise QueryError(SERVICE_REFUSED)
+    raise NotImplementedError
+
+
+def disarm_rdflib() -> None:
+    """rdflib must never fetch: no SERVICE evaluation, no loading of FROM graphs."""
+    import rdflib.plugins.sparql as rdflib_sparql
+
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+    rdflib_sparql.CUSTOM_EVALS["bmlkg-no-service"] = _refuse_service_eval
+
+
+def _refuse_remote_parts(node, seen: set | None = None) -> None:
+    """Raise QueryError when the parsed query holds SERVICE or a dataset clause (FROM / FROM NAMED)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            if item.name == "ServiceGraphPattern":
+                raise QueryError(SERVICE_REFUSED)
+            if dict.get(item, "datasetClause"):
+                raise QueryError("FROM / FROM NAMED dataset clauses are refused: queries run on the loaded "
+                                 "graph only")
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 def _lazy_pure_joins(node) -> None:
@@ -398,26 +484,28 @@ def _first_line(exc: BaseException) -> str:
 
 
 # -- the deadline ----------------------------------------------------------------------------------
-def run_with_deadline(work: Callable[[], Result], timeout: float | None) -> Result:
+def run_with_deadline(work: Callable[[], Result], timeout: float | None, shown: float | None = None) -> Result:
     """Run ``work`` in a forked worker process and kill it at the deadline (QueryTimeout).
 
     A forked child shares the parent's loaded graph copy-on-write, so nothing is reloaded; killing the
-    child stops the query's work for real, and the parent's store is never touched by it.
+    child stops the query's work for real, and the parent's store is never touched by it. The worker dies
+    with its parent (SIGTERM, SIGHUP or SIGKILL of bmlkg included), holds none of its output streams, and runs
+    without network where the system allows (a fresh network namespace).
     """
     if timeout is None:
         return work()
-    if timeout <= 0:
-        raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
+    timeout = check_seconds("--timeout", timeout)
     if "fork" not in multiprocessing.get_all_start_methods():
         raise QueryError("query timeouts need os.fork (POSIX); run without --timeout on this system")
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_worker, args=(work, sender), daemon=True)
+    worker = ctx.Process(target=_worker, args=(work, sender, os.getpid()), daemon=True)
     worker.start()
     sender.close()
     try:
         if not receiver.poll(timeout):
-            raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout); narrow it or raise the limit")
+            limit = timeout if shown is None else shown
+            raise QueryTimeout(f"query stopped after {limit:g} s (--timeout); narrow it or raise the limit")
         try:
             status, payload = receiver.recv()
         except (EOFError, OSError):
@@ -433,8 +521,31 @@ def run_with_deadline(work: Callable[[], Result], timeout: float | None) -> Resu
     return payload
 
 
-def _worker(work: Callable[[], Result], sender) -> None:
+def _isolate_worker(parent: int) -> None:
+    """First steps of a forked worker: die with the parent, default signal actions, no stdio, no network."""
+    from ..store.procs import child_dies_with_parent, reset_signals_in_child
+
+    child_dies_with_parent(parent)
+    reset_signals_in_child()
     try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+    try:  # a network namespace of its own: even a SERVICE that got this far reaches nothing
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.unshare(0x10000000 | 0x40000000)  # CLONE_NEWUSER | CLONE_NEWNET; fails harmlessly where refused
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker(work: Callable[[], Result], sender, parent: int) -> None:
+    try:
+        _isolate_worker(parent)
         outcome = ("ok", work())
     except BmlkgError as exc:
         outcome = ("error", exc)
@@ -449,15 +560,32 @@ def _worker(work: Callable[[], Result], sender) -> None:
 
 # -- running ---------------------------------------------------------------------------------------
 def execute(kg, text: str, *, engine: str | None = None, endpoint: str | None = None,
-            timeout: float | None = None) -> Result:
-    """Run read-only SPARQL text on the chosen engine (embedded by default, or ``endpoint``)."""
+            timeout: float | None = None, max_rows: int | None = None) -> Result:
+    """Run read-only SPARQL text on the chosen engine (embedded by default, or ``endpoint``).
+
+    The deadline covers the whole request: reading the text (size-bounded, tokenised here) counts against it.
+    """
+    import time
+
+    started = time.monotonic()
+    if timeout is not None:
+        timeout = check_seconds("--timeout", timeout)
+    if max_rows is not None:
+        check_rows("--max-rows", max_rows)
     check_read_only(text)
+    limit = timeout
+    if timeout is not None:
+        left = timeout - (time.monotonic() - started)
+        if left <= 0:
+            raise QueryTimeout(f"query stopped after {timeout:g} s (--timeout) while being read; narrow it or raise "
+                               "the limit")
+        timeout = left
     if endpoint:
         if engine not in (None, "oxigraph"):
             raise InputError("choose either --engine or --endpoint, not both")
         from .remote import select_remote
 
-        return select_remote(endpoint, text, timeout=timeout)
+        return select_remote(endpoint, text, timeout=timeout, max_rows=max_rows)
     engine = engine or "oxigraph"
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
@@ -465,16 +593,18 @@ def execute(kg, text: str, *, engine: str | None = None, endpoint: str | None = 
         raise InputError("no graph loaded for the embedded engine")
     if engine == "rdflib":
         graph = kg.rdflib_graph()  # built before a fork, so the worker inherits it
-        return run_with_deadline(lambda: select_rdflib(graph, text), timeout)
+        return run_with_deadline(lambda: select_rdflib(graph, text, max_rows), timeout, limit)
     store = kg.store
-    return run_with_deadline(lambda: select_oxigraph(store, text), timeout)
+    return run_with_deadline(lambda: select_oxigraph(store, text, max_rows), timeout, limit)
 
 
 def run(kg, name: str, params: Mapping[str, object] | None = None, *, engine: str | None = None,
-        endpoint: str | None = None, timeout: float | None = None, folder: Path | None = None) -> Result:
+        endpoint: str | None = None, timeout: float | None = None, folder: Path | None = None,
+        max_rows: int | None = None) -> Result:
     """Run the library query ``name`` with ``params`` bound; returns a :class:`Result`."""
     query = get_query(name, folder)
-    result = execute(kg, bind(kg, query, params), engine=engine, endpoint=endpoint, timeout=timeout)
+    result = execute(kg, bind(kg, query, params), engine=engine, endpoint=endpoint, timeout=timeout,
+                     max_rows=max_rows)
     return sort_concatenations(result, group_concat_columns(query.text))
 
 
@@ -493,9 +623,9 @@ def sort_concatenations(result: Result, columns: Mapping[str, str]) -> Result:
 
 
 def run_sparql(kg, text: str, *, engine: str | None = None, endpoint: str | None = None,
-               timeout: float | None = None) -> Result:
+               timeout: float | None = None, max_rows: int | None = None) -> Result:
     """Run a user's own query text, read-only (updates, SERVICE and FROM are refused before evaluation)."""
-    return execute(kg, text, engine=engine, endpoint=endpoint, timeout=timeout)
+    return execute(kg, text, engine=engine, endpoint=endpoint, timeout=timeout, max_rows=max_rows)
 
 
 def query_rows(kg, name: str, *, engine: str | None = None, endpoint: str | None = None,

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 import pyoxigraph as ox
 
 from ..store.constants import VERSION
+from ..store.limits import DEFAULT_MAX_ROWS, check_seconds
 from ..store.errors import EndpointError, EndpointTimeout, InputError
 from .results import Cell, Result, ResultsFormatError, cell_from_oxigraph, from_json, triples_result
 from .sparqltext import check_read_only
@@ -59,9 +60,7 @@ def _split(url: str) -> tuple[str, str, int, str]:
 def request(method: str, url: str, *, body: bytes | None = None, headers: dict | None = None,
             timeout: float | None = None) -> Answer:
     """One HTTP exchange read to the end within ``timeout`` seconds in total, or an EndpointError."""
-    timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-    if timeout <= 0:
-        raise InputError(f"--timeout must be a positive number of seconds, not {timeout:g}")
+    timeout = DEFAULT_TIMEOUT if timeout is None else check_seconds("--timeout", timeout)
     scheme, host, port, path = _split(url)
     deadline = time.monotonic() + timeout
     kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
@@ -121,7 +120,7 @@ def _check_status(url: str, answer: Answer) -> None:
 
 
 # -- SPARQL 1.1 Protocol ---------------------------------------------------------------------------
-def select_remote(url: str, text: str, *, timeout: float | None = None) -> Result:
+def select_remote(url: str, text: str, *, timeout: float | None = None, max_rows: int | None = None) -> Result:
     """Run a read-only query on the endpoint at ``url`` (its query URL) and return the complete result."""
     form = check_read_only(text)
     graph_form = form in ("CONSTRUCT", "DESCRIBE")
@@ -134,7 +133,7 @@ def select_remote(url: str, text: str, *, timeout: float | None = None) -> Resul
     if graph_form:
         return _triples(url, answer.body)
     try:
-        return from_json(answer.body)
+        return from_json(answer.body, max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows)
     except ResultsFormatError as exc:
         raise EndpointError(f"{url}: malformed SPARQL results ({exc}); no rows are shown") from None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -240,30 +241,134 @@ def _clip(text: str) -> str:
     return text if len(text) <= TABLE_CELL_MAX else text[: TABLE_CELL_MAX - 1] + "…"
 
 
-def from_json(text: str | bytes) -> Result:
-    """Parse a complete SPARQL 1.1 Query Results JSON document; raise ResultsFormatError on any defect."""
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _value(text: str, pos: int):
+    """One JSON value at ``pos``; returns (value, position after it)."""
     try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return _DECODER.raw_decode(text, _WS.match(text, pos).end())
+    except RecursionError:
+        raise ResultsFormatError("JSON nested too deeply") from None
+    except ValueError as exc:
         raise ResultsFormatError(f"not valid JSON ({exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("head"), dict):
+
+
+def _expect(text: str, pos: int, chars: str) -> tuple[str, int]:
+    pos = _WS.match(text, pos).end()
+    if pos >= len(text) or text[pos] not in chars:
+        found = repr(text[pos]) if pos < len(text) else "the end"
+        raise ResultsFormatError(f"not valid JSON (expected {' or '.join(repr(c) for c in chars)} at character "
+                                 f"{pos}, found {found})")
+    return text[pos], pos + 1
+
+
+def _members(text: str, pos: int):
+    """Iterate the members of the JSON object starting at ``pos``: yields (key, position of its value);
+    the caller reads the value and sends back the position after it."""
+    _ch, pos = _expect(text, pos, "{")
+    end_or_key = _WS.match(text, pos).end()
+    if end_or_key < len(text) and text[end_or_key] == "}":
+        return end_or_key + 1
+    while True:
+        key, pos = _value(text, pos)
+        if not isinstance(key, str):
+            raise ResultsFormatError("not valid JSON (an object key is not a string)")
+        _ch, pos = _expect(text, pos, ":")
+        pos = yield key, pos
+        ch, pos = _expect(text, pos, ",}")
+        if ch == "}":
+            return pos
+
+
+def from_json(text: str | bytes, max_rows: int | None = None) -> Result:
+    """Parse a complete SPARQL 1.1 Query Results JSON document; raise ResultsFormatError on any defect.
+
+    Read as a stream of solutions: each solution is decoded on its own and turned into cells at once, so
+    memory stays near the size of the answer (a whole-document ``json.loads`` took about 15 times it), and
+    nesting is bounded. More than ``max_rows`` solutions is an error.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ResultsFormatError(f"not valid JSON ({exc})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    head = boolean = variables = None
+    bindings: list | None = None
+    pending: list = []
+    members = _members(text, 0)
+    try:
+        key, pos = next(members)
+        while True:
+            if key == "results":
+                pos = _read_results(text, pos, pending, max_rows)
+                bindings = pending
+            else:
+                value, pos = _value(text, pos)
+                if key == "head":
+                    head = value
+                elif key == "boolean":
+                    boolean = value
+            key, pos = members.send(pos)
+    except StopIteration as stop:
+        pos = stop.value
+    if text[_WS.match(text, pos).end():].strip():
+        raise ResultsFormatError("not valid JSON (extra data after the document)")
+    if not isinstance(head, dict):
         raise ResultsFormatError("no 'head' object")
-    if "boolean" in doc:
-        if not isinstance(doc["boolean"], bool):
+    if boolean is not None:
+        if not isinstance(boolean, bool):
             raise ResultsFormatError("'boolean' is not true or false")
-        return Result(boolean=doc["boolean"])
-    variables = doc["head"].get("vars")
+        return Result(boolean=boolean)
+    variables = head.get("vars")
     if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
         raise ResultsFormatError("'head.vars' is not a list of variable names")
-    results = doc.get("results")
-    if not isinstance(results, dict) or not isinstance(results.get("bindings"), list):
+    if bindings is None:
         raise ResultsFormatError("no 'results.bindings' list")
-    bindings = []
-    for row in results["bindings"]:
-        if not isinstance(row, dict):
-            raise ResultsFormatError("a solution is not an object")
-        unknown = set(row) - set(variables)
+    declared = set(variables)
+    rows = []
+    for row in bindings:
+        unknown = set(row) - declared
         if unknown:
             raise ResultsFormatError(f"a solution binds undeclared variable(s) {sorted(unknown)}")
-        bindings.append({v: Cell.from_json(row[v]) for v in variables if v in row})
-    return Result(variables=list(variables), bindings=bindings)
+        rows.append({v: row[v] for v in variables if v in row})
+    return Result(variables=list(variables), bindings=rows)
+
+
+def _read_results(text: str, pos: int, out: list, max_rows: int | None) -> int:
+    """Read the ``results`` object at ``pos``, appending each solution (as cells) to ``out``."""
+    members = _members(text, pos)
+    found = False
+    try:
+        key, pos = next(members)
+        while True:
+            if key == "bindings":
+                found = True
+                pos = _read_bindings(text, pos, out, max_rows)
+            else:
+                _skip, pos = _value(text, pos)
+            key, pos = members.send(pos)
+    except StopIteration as stop:
+        if not found:
+            raise ResultsFormatError("no 'results.bindings' list") from None
+        return stop.value
+
+
+def _read_bindings(text: str, pos: int, out: list, max_rows: int | None) -> int:
+    ch, pos = _expect(text, pos, "[")
+    after = _WS.match(text, pos).end()
+    if after < len(text) and text[after] == "]":
+        return after + 1
+    while True:
+        row, pos = _value(text, pos)
+        if not isinstance(row, dict):
+            raise ResultsFormatError("a solution is not an object")
+        if max_rows is not None and len(out) >= max_rows:
+            raise ResultsFormatError(f"more than {max_rows:,} solutions (--max-rows); narrow the query or add LIMIT")
+        out.append({v: Cell.from_json(cell) for v, cell in row.items()})
+        ch, pos = _expect(text, pos, ",]")
+        if ch == "]":
+            return pos

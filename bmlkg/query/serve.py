@@ -1,12 +1,17 @@
 """Serve the graph as a read-only SPARQL endpoint on loopback (``bmlkg serve``).
 
 :func:`serve` writes the graph, loads it with ``oxigraph load`` into a fresh store folder, starts
-``oxigraph serve-read-only`` and stops it (and removes the folder) on Ctrl-C.
+``oxigraph serve-read-only`` on a private loopback port and puts :class:`bmlkg.query.front.Front` on the
+address the user asked for: the front refuses SERVICE, updates, oversized or deeply nested queries, and
+bounds idle time and connections per client, then forwards to Oxigraph. Ctrl-C, SIGTERM or SIGHUP stop both
+and remove the folder; a janitor process removes it even when bmlkg is killed, and the Oxigraph server dies
+with bmlkg.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import shutil
 import signal
@@ -22,6 +27,9 @@ from typing import Callable
 import pyoxigraph as ox
 
 from ..store.errors import EndpointError, EnvironmentProblem, InputError
+from ..store.limits import check_seconds
+from ..store.procs import Janitor, die_with_parent_fn
+from .front import IDLE_S, PER_CLIENT, Front
 
 from .remote import request
 
@@ -65,23 +73,30 @@ def _check_port(host: str, port: int) -> None:
             raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+def check_host(host: str) -> str:
+    """The address to listen on: not empty, an IP address or a name this machine resolves."""
+    if not host or not host.strip():
+        raise InputError("--host: empty; give an address to listen on, such as 127.0.0.1 (loopback)")
+    host = host.strip()
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise InputError(f"--host {host[:80]!r}: not an IP address; give one such as 127.0.0.1, ::1 or "
+                             "0.0.0.0") from None
+    return "127.0.0.1" if host == "localhost" else host
 
 
 @dataclass
 class Server:
-    """A running ``oxigraph serve-read-only`` process and the folder holding its store."""
+    """A running ``oxigraph serve-read-only`` process behind the bmlkg front, and the folder of its store."""
 
     process: subprocess.Popen
     folder: Path
     host: str
     port: int
+    front: "object | None" = None
+    janitor: "Janitor | None" = None
 
     @property
     def base(self) -> str:
@@ -93,6 +108,8 @@ class Server:
         return self.base + "/query"
 
     def stop(self, grace: float = 5.0) -> None:
+        if self.front is not None:
+            self.front.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -101,39 +118,59 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.janitor is not None:
+            self.janitor.close()
 
 
 def start_server(triples, *, host: str = "127.0.0.1", port: int = 7878, timeout_s: float | None = None,
-                 ready_within: float = 30.0) -> Server:
-    """Load ``triples`` into a fresh Oxigraph store folder and start a read-only server on it."""
+                 ready_within: float = 30.0, idle_s: float = IDLE_S, per_client: int = PER_CLIENT) -> Server:
+    """Load ``triples`` into a fresh Oxigraph store folder, start a read-only server on a private loopback
+    port, and the front on ``host:port``."""
+    host = check_host(host)
+    if timeout_s is not None:
+        timeout_s = check_seconds("--timeout", timeout_s)
+    check_seconds("--idle-timeout", idle_s)
+    if isinstance(per_client, bool) or not isinstance(per_client, int) or not 1 <= per_client <= 1000:
+        raise InputError(f"--per-client: must be a whole number from 1 to 1000, not {per_client!r}")
     cli = oxigraph_cli()
     _check_port(host, port)
     folder = Path(tempfile.mkdtemp(prefix="bmlkg-serve-"))
+    janitor = Janitor(folder)
     try:
         data = folder / "bmlkg.nt"
         data.write_bytes(ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES))
         store = folder / "store"
         loaded = subprocess.run([cli, "load", "--location", str(store), "--file", str(data)],
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, preexec_fn=die_with_parent_fn())
         if loaded.returncode != 0:
             raise EnvironmentProblem(f"oxigraph load failed: {_tail(loaded.stderr)}")
-        command = [cli, "serve-read-only", "--location", str(store), "--bind", f"{host}:{port}"]
+        data.unlink()
+        backend_port = free_port("127.0.0.1")
+        command = [cli, "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{backend_port}"]
         if timeout_s:
-            command += ["--timeout-s", str(int(max(1, timeout_s)))]
+            command += ["--timeout-s", str(max(1, math.ceil(timeout_s)))]
         log = open(folder / "server.log", "wb")
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                                   preexec_fn=die_with_parent_fn())
         log.close()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        janitor.close()
         raise
-    server = Server(process, folder, host, port)
+    backend = Server(process, folder, "127.0.0.1", backend_port, janitor=janitor)
     try:
-        _wait_ready(server, ready_within)
+        _wait_ready(backend, ready_within)
+        try:
+            front = Front(host, port, backend_port, idle_s=idle_s, per_client=per_client,
+                          backend_timeout_s=(timeout_s + 30) if timeout_s else None)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another "
+                                     "--port") from None
     except BaseException:
-        server.stop()
+        backend.stop()
         raise
-    return server
+    front.start()
+    return Server(process, folder, host, front.port, front=front, janitor=janitor)
 
 
 def _wait_ready(server: Server, within: float) -> None:
@@ -158,12 +195,14 @@ def _tail(text: str) -> str:
 
 
 def serve(triples, *, host: str = "127.0.0.1", port: int = 7878, timeout_s: float | None = None,
-          announce: Callable[[str], None] = print) -> int:
-    """Serve the graph read-only until Ctrl-C (or SIGTERM); stop the server and clean up; return 0."""
+          announce: Callable[[str], None] = print, idle_s: float = IDLE_S, per_client: int = PER_CLIENT) -> int:
+    """Serve the graph read-only until Ctrl-C (or SIGTERM, SIGHUP); stop the server and clean up; return 0."""
+    host = check_host(host)
     if not is_loopback(host):
         announce(f"warning: serving on {host}, which is not a loopback address: anyone who can reach "
                  "this machine can query the endpoint")
-    server = start_server(triples, host=host, port=port, timeout_s=timeout_s)
+    server = start_server(triples, host=host, port=port, timeout_s=timeout_s, idle_s=idle_s, per_client=per_client)
+    previous_hup = signal.signal(signal.SIGHUP, _raise_interrupt)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     try:
@@ -183,6 +222,7 @@ def serve(triples, *, host: str = "127.0.0.1", port: int = 7878, timeout_s: floa
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGHUP, previous_hup)
         signal.signal(signal.SIGINT, previous_int)
         server.stop()
 

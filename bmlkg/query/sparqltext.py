@@ -95,15 +95,98 @@ def query_form(tokens: list[Token]) -> tuple[str, int]:
     return word, i
 
 
+#: Bounds checked before any engine sees a query (a deeply nested query overflows Oxigraph's stack).
+MAX_QUERY_CHARS = 1_000_000
+MAX_NESTING = 200
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: rdflib's own reading: ``\\u`` or ``\\U`` followed by four or (greedily) eight hex digits.
+_CODEPOINT_RDFLIB = re.compile(r"\\[uU]([0-9A-Fa-f]{4}(?:[0-9A-Fa-f]{4})?)")
+
+
+def expand_codepoints(text: str, rdflib_style: bool = False) -> str:
+    """The text as engines that follow SPARQL 1.1 section 19.2 parse it: ``\\uXXXX`` escapes expanded first,
+    anywhere (Jena and Virtuoso do; Oxigraph reads them only inside strings and IRIs); with ``rdflib_style``,
+    as rdflib expands them (its pattern differs from the standard's)."""
+
+    def expand(match: re.Match) -> str:
+        code = int(match.group(1) or match.group(match.lastindex or 1), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            line = text[:match.start()].count("\n") + 1
+            raise InputError(f"line {line}: {match.group()!r} is not a Unicode code point")
+        return chr(code)
+
+    return (_CODEPOINT_RDFLIB if rdflib_style else _CODEPOINT).sub(expand, text)
+
+
+def check_bounds(text: str) -> None:
+    """Refuse a query too large or too deeply nested to evaluate safely (before it is even tokenised)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise InputError(f"query is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} are accepted")
+
+
+def _check_nesting(tokens: list[Token]) -> None:
+    depth = 0
+    for token in tokens:
+        if token.kind == "PUNCT" and token.text in "({[":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(f"line {token.line}: query nested more than {MAX_NESTING} levels deep "
+                                 "(brackets and braces); refused before evaluation")
+        elif token.kind == "PUNCT" and token.text in ")}]":
+            depth -= 1
+
+
 def check_read_only(text: str) -> str:
-    """Refuse updates, SERVICE and dataset clauses before evaluation; return the query form."""
-    tokens = tokenize(text)
+    """Refuse updates, SERVICE and dataset clauses before evaluation; return the query form.
+
+    The text is checked as written (as Oxigraph parses it) and, when it holds ``\\u`` escapes, as engines
+    that expand them before parsing see it (rdflib, Jena, Virtuoso): an escape cannot smuggle a keyword
+    out of a comment or a string. Size and nesting are bounded first.
+    """
+    check_bounds(text)
+    form = _check_view(tokenize(text))
+    if _CODEPOINT_RDFLIB.search(text):
+        views = {expand_codepoints(text), expand_codepoints(text, rdflib_style=True)}
+        for expanded in sorted(views):
+            try:
+                tokens = tokenize(expanded)
+            except InputError:
+                raise QueryError("\\u escapes in this query change its structure once expanded (as SPARQL engines "
+                                 "expand them before parsing); refused: write the characters themselves") from None
+            _check_view(tokens)
+    return form
+
+
+def _check_view(tokens: list[Token]) -> str:
+    _check_nesting(tokens)
     form, _ = query_form(tokens)
     for token in tokens:
         word = token.text.upper() if token.kind == "WORD" else None
         if word in REFUSED:
             raise QueryError(f"line {token.line}: " + REFUSED[word].format(k=word))
     return form
+
+
+def string_literal(value: str) -> str:
+    """A SPARQL string literal for ``value`` that means the same to every engine: a ``u`` right after a
+    backslash is written ``\\U00000075``, so engines that expand ``\\u`` escapes first keep the value as data."""
+    out, previous = ['"'], ""
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch in "uU" and previous == "\\":
+            out.append("\\U00000075" if ch == "u" else "\\U00000055")  # eight digits: read alike everywhere
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        else:
+            out.append(ch)
+        previous = ch
+    out.append('"')
+    return "".join(out)
 
 
 def values_blocks(text: str, variable: str) -> list[tuple[int, int]]:

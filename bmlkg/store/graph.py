@@ -11,6 +11,7 @@ claims, and keeps two views of the same triples:
 from __future__ import annotations
 
 import csv
+import os
 import io
 import re
 from dataclasses import dataclass
@@ -86,26 +87,55 @@ def source_files(source_dir: Path | str | None = None) -> list[Path]:
         raise InputError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder (--source takes the folder holding the .ttl files)")
-    files = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.name != SHAPES_FILE
-        and (p.suffix in SOURCE_SUFFIXES or p.name.endswith(MAPPINGS_SUFFIX))
-    )
+    files = []
+    for p in sorted(folder.iterdir()):
+        if p.name == SHAPES_FILE or not (p.suffix in SOURCE_SUFFIXES or p.name.endswith(MAPPINGS_SUFFIX)):
+            continue
+        problem = _not_a_regular_file(p)
+        if problem:
+            raise InputError(f"{p}: {problem}; a source must be a regular file (move it out of {folder})")
+        files.append(p)
     if not any(p.suffix in SOURCE_SUFFIXES for p in files):
         raise InputError(f"{folder}: no ontology source files (*.ttl, *.nt, *.owl, *.rdf, *.jsonld)")
     return files
 
 
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` is not a regular file bmlkg can read (a dangling link, a folder, a FIFO…), or None."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"is a dangling symbolic link (to {os.readlink(path)}, which does not exist)"
+        return "no such file"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return f"is {kind}, not a regular file"
+
+
 def read_source_bytes(path: Path) -> bytes:
-    """Read a source file, refusing what no parser should see: missing, empty, binary, DOCTYPE XML."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file")
+    """Read a source file, refusing what no parser should see: missing, empty, binary, DOCTYPE XML.
+
+    A UTF-8 byte-order mark at the start is dropped. In RDF/XML, DOCTYPE and ENTITY declarations are refused
+    wherever they are, and element nesting is bounded (:func:`check_xml`).
+    """
+    problem = _not_a_regular_file(path)
+    if problem:
+        raise InputError(f"{path}: {problem}")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     if not data.strip():
         raise InputError(f"{path}: file is empty")
     if b"\x00" in data[:65536]:
@@ -115,12 +145,64 @@ def read_source_bytes(path: Path) -> bytes:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from exc
-    if path.suffix in (".owl", ".rdf") and _DOCTYPE.search(data[:65536]):
-        line = data[: _DOCTYPE.search(data).start()].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: XML with a DOCTYPE or ENTITY declaration is refused (entity expansion)")
-    if path.suffix == ".jsonld" and re.search(rb'"@context"\s*:\s*"https?://', data):
-        raise InputError(f"{path}: remote JSON-LD @context is not fetched (offline); inline the context")
+    if path.suffix in (".owl", ".rdf"):
+        check_xml(path, data)
+    if path.suffix == ".jsonld":
+        remote = _REMOTE_CONTEXT.search(data)
+        if remote:
+            line = data[: remote.start()].count(b"\n") + 1
+            raise InputError(f"{path}:{line}: remote JSON-LD @context is not fetched (offline); inline the context")
     return data
+
+
+_REMOTE_CONTEXT = re.compile(rb'"@(?:context|import)"\s*:\s*(?:\[\s*)?"(?:https?|ftp|file)://', re.IGNORECASE)
+
+
+def check_xml(path: Path, data: bytes) -> None:
+    """Refuse DOCTYPE and ENTITY declarations anywhere in an XML document, and nesting deeper than
+    :data:`bmlkg.store.limits.MAX_XML_DEPTH` (a streaming pass with expat, before any RDF parser runs)."""
+    import xml.parsers.expat
+
+    from .limits import MAX_XML_DEPTH
+
+    found = _DOCTYPE.search(data)
+    if found:
+        line = data[: found.start()].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: XML with a DOCTYPE or ENTITY declaration is refused (entity expansion)")
+    parser = xml.parsers.expat.ParserCreate()
+    depth = [0]
+
+    class _Deep(Exception):
+        pass
+
+    def start(_name, _attrs):
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise _Deep
+
+    def end(_name):
+        depth[0] -= 1
+
+    def declaration(*_args):
+        raise _Deep("doctype")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = declaration
+    parser.EntityDeclHandler = declaration
+    try:
+        for offset in range(0, len(data), 1 << 20):
+            parser.Parse(data[offset:offset + (1 << 20)], False)
+        parser.Parse(b"", True)
+    except _Deep as exc:
+        line = parser.CurrentLineNumber
+        if exc.args:
+            raise InputError(f"{path}:{line}: XML with a DOCTYPE or ENTITY declaration is refused (entity "
+                             "expansion)") from None
+        raise InputError(f"{path}:{line}: XML nested more than {MAX_XML_DEPTH} elements deep; refused (parsing time "
+                         "grows with the square of the depth)") from None
+    except xml.parsers.expat.ExpatError:
+        return  # not well-formed: the RDF/XML parser reports it with its own line and column
 
 
 def parse_source(path: Path) -> list[ox.Triple]:
@@ -130,6 +212,11 @@ def parse_source(path: Path) -> list[ox.Triple]:
     try:
         return [q.triple for q in ox.parse(data, format=fmt, base_iri=BASE)]
     except SyntaxError as exc:
+        if "LoadDocumentCallback" in str(exc):
+            found = re.search(rb'"@(?:context|import)"', data)
+            line = data[: found.start()].count(b"\n") + 1 if found else exc.lineno or "?"
+            raise InputError(f"{path}:{line}: remote JSON-LD @context is not fetched (offline); inline the "
+                             "context") from None
         line = exc.lineno or "?"
         col = f":{exc.offset}" if exc.offset else ""
         message = str(exc.msg if hasattr(exc, "msg") else exc).split(": ", 1)[-1]

@@ -28,7 +28,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from ..store.errors import InputError
-from ..store.fileio import StagedWrites, atomic_write, folder_lock
+from ..store.fileio import RECORD, atomic_write, publish, record_text
 from ..store.graph import Store
 from .netgraph import Model
 from .ontodoc import TEMPLATES
@@ -168,17 +168,12 @@ class Rendered:
     html: str
 
 
-def render_standard(kg: Store, folder: Path | str, progress: Callable[[str], None] | None = None
-                    ) -> list[Path]:
-    """Render every standard view, the index page and the ontology documentation into ``folder``.
-
-    All files are staged and moved into place together; HTML files of earlier builds that the new set
-    does not contain are removed afterwards. Returns the paths written.
-    """
+def standard_pages(kg: Store, progress: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every standard view, the index page and the ontology documentation (relative name -> bytes), with the
+    folder's record of them (``.bmlkg-manifest.json``)."""
     from .ontodoc import ontology_html
 
     say = progress or (lambda _m: None)
-    folder = Path(folder)
     model = Model(kg)
     pages: list[Rendered] = []
     for spec in VIEWS:
@@ -195,18 +190,22 @@ def render_standard(kg: Store, folder: Path | str, progress: Callable[[str], Non
     contents = {p.view.filename: p.html for p in pages}
     contents[ONTOLOGY_DOC] = ontology_html(model, index="../" + INDEX)
     contents[INDEX] = index_html(kg, pages)
-    with folder_lock(folder), StagedWrites() as staged:
-        for name, text in sorted(contents.items()):
-            staged.add(folder / name, text)
-        written = staged.commit()
-        _remove_stale(folder, set(contents))
-    return written
+    out = {name: text.encode("utf-8") for name, text in sorted(contents.items())}
+    out[RECORD] = record_text(out)
+    return out
 
 
-def _remove_stale(folder: Path, keep: set[str]) -> None:
-    for path in sorted(folder.glob("*.html")) + sorted(folder.glob("ontology/*.html")):
-        if path.relative_to(folder).as_posix() not in keep:
-            path.unlink(missing_ok=True)
+def render_standard(kg: Store, folder: Path | str, progress: Callable[[str], None] | None = None,
+                    force: bool = False) -> list[Path]:
+    """Render every standard view, the index page and the ontology documentation into ``folder``.
+
+    All files are staged and moved into place together; pages an earlier render recorded (in
+    ``.bmlkg-manifest.json``) that the new set does not contain are removed afterwards, and nothing else is
+    touched (a folder holding other files and no record is refused unless ``force``). Returns the paths
+    written.
+    """
+    pages = standard_pages(kg, progress)
+    return [p for p in publish(folder, {RECORD: pages}, force=force) if p.name != RECORD]
 
 
 def index_html(kg: Store, pages: list[Rendered]) -> str:
