@@ -36,6 +36,18 @@ def test_suite_shape():
     assert any(c.get("absent") or any(t.startswith("no ") for t in c["context"]) for c in unnamed)
 
 
+def test_every_claim_a_case_cites_is_in_the_graph(kg):
+    """A case's justification names claims (claim:…); each must exist, so a removed claim cannot go on
+    justifying an expected answer."""
+    cases, _iris = dx_eval.load_cases()
+    claims = {row["c"] for row in kg.select(
+        "SELECT ?c WHERE { ?c a ?t . FILTER(STRSTARTS(STR(?c), 'https://w3id.org/bmlkg/claim/')) }")}
+    missing = sorted({(c["id"], name) for c in cases for fact in c.get("seed_facts", ())
+                      for name in re.findall(r"claim:([\w.-]+)", fact)
+                      if "https://w3id.org/bmlkg/claim/" + name not in claims})
+    assert not missing, f"cases cite claims the graph does not have: {missing}"
+
+
 def test_no_figure_drops_below_the_committed_baseline(figures):
     baseline = json.loads(dx_eval.BASELINE.read_text(encoding="utf-8"))
     assert figures["cases"] >= baseline["cases"]
