@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= exports
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test bench eval install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: install-test
 ## make bench: timings as ratios against rdflib measured in the same run
 bench: install-test
 	$(BIN)/python -m benchmarks
+
+## make eval: the differential on the case suite: top-1, top-3 and MRR, overall and per category
+eval: install-test
+	$(BIN)/python -m benchmarks.eval
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

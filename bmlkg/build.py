@@ -82,6 +82,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
     t = time.monotonic()
     say("exporting RDF")
     extra = _graph_format_files(result.kg)
+    extra.update(_conformance_files(result.kg))
     parts = {MANIFEST: export_contents(result.kg, extra_files=extra, progress=say)}
     result.stages["export"] = time.monotonic() - t
     if options.render:
@@ -106,6 +107,13 @@ def _graph_format_files(kg: KnowledgeGraph) -> dict:
     from .export.graphformats import graph_format_files
 
     return graph_format_files(kg)
+
+
+def _conformance_files(kg: KnowledgeGraph) -> dict:
+    """The query conformance manifest (``queries/``: bound queries, expected results, manifest.ttl)."""
+    from .export.conformance import conformance_files
+
+    return conformance_files(kg)
 
 
 def _pages(kg: KnowledgeGraph, say: Callable[[str], None]) -> dict[str, bytes]:

@@ -188,8 +188,14 @@ def build(
               f"{counts['derived_edges']} term edges derived from claims; "
               f"{counts['derived_certainty']} claims given a derived certainty level")
         print(f"  exports ({len(result.written)} files) in {Path(out)}/")
+        conformance = Path(out) / "queries"  # the query conformance manifest: one line, not 100+
+        folded = [p for p in result.written if Path(p).parent == conformance]
         for path in result.written:
-            print(f"    {path}")
+            if Path(path).parent != conformance:
+                print(f"    {path}")
+            elif path == folded[0]:
+                print(f"    {conformance}/ ({len(folded)} files: manifest.ttl, every library query bound with "
+                      f"its example and its expected results)")
         if result.html:
             print(f"  HTML views ({len(result.html)} files): open {Path(out) / 'html' / 'index.html'}")
         timing = " · ".join(f"{k} {v:.2f}s" for k, v in result.stages.items())
@@ -366,7 +372,6 @@ def sparql_cmd(
     """Run your own read-only SPARQL query (updates, SERVICE and FROM are refused before it runs)."""
 
     def go() -> int:
-        from .store.errors import InputError
         from .api import load
         from .query.engines import ENGINES, FORMATS, run_sparql
         from .query.sparqltext import check_read_only

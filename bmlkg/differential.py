@@ -8,13 +8,13 @@
 >>> result.conditions[0].explains
 ['bone marrow edema', 'fracture of the tibia', 'fall onto the knee']
 
-What the user types is resolved to graph terms (labels, synonyms, British/American spellings, "no X" as
-absent, ages and sexes against the demographic context classes, and whole-word matches of known names);
-what cannot be resolved is reported with the closest known terms, never dropped. The ranking itself is
-the library query ``queries/dx-rank-causes.rq`` (its header documents the score); the links behind each
-score (``dx-links``), the findings that would tell the leading candidates apart (``dx-check-next``), the
-conditions to tell them apart from (``dx-tell-apart``) and the sources (``evidence-claim-sources``) are
-library queries too. Python only resolves input, joins the rows and lays them out.
+The rule lives in data and SPARQL: every number is a triple (``ontology/differential.ttl``), the score is
+computed by ``queries/dx-rank-causes.rq``, each input's contribution comes from ``queries/dx-links.rq``,
+"check next" from ``queries/dx-check-next.rq``. Every text rule (normalisation, spellings, stop words,
+negation, ages and sexes, word matching) is data in ``ontology/input-rules.json``, read generically here
+and by the in-browser port. Python resolves text, joins rows and lays them out; docs/differential.md
+("What the caller does") lists those steps one by one, so that a port running the same ``.rq`` files gets
+the same ranking and the same numbers.
 """
 
 from __future__ import annotations
@@ -24,44 +24,37 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
-from .store.errors import InputError
 from .query.rows import Source, claim_sources, run
+from .store.constants import ONTOLOGY_DIR
+from .store.errors import InputError
 from .store.graph import normalise
 from .store.vocab import curie
 
 SCORING = (
-    "score = support - against. Support: each present input adds the weight of its best-matching feature "
-    "association for the condition (typical 3, common 2, can occur 1; weights are data on the strength "
-    "values), at full weight when the input is the associated feature or more specific, at half weight when "
-    "it is more general; an input naming the condition itself counts as typical. A condition inherits the "
-    "associations of the classes above it. Against: each absent input subtracts the weight of a typical "
-    "association it rules out, and each present input matching an 'argues against' association subtracts "
-    "that weight's magnitude. Ties: more inputs explained, then label. Cause categories rank by their best "
-    "member; conditions outside the categories (such as bone marrow oedema syndrome) rank as entries of "
-    "their own. A teaching heuristic from the sources' wording, not a probability."
+    "score = support - against + base rate. Support: each present input adds the best points of its "
+    "matches with the cause, points = frequency x evoking strength x match factor (frequency from the "
+    "source's word: typical 3, common 2, can occur 1; evoking strength curated where a source speaks, else "
+    "computed from how many cause entries share the feature: one 3, two 2, three or four 1, five or more 0; "
+    "an input that names the cause counts 3 x 3, a kind of it 3 x 2, a wider class 3 x 2 x 1/2; a more "
+    "general input than the feature halves). Against: a typical feature stated absent (3), an age or sex "
+    "outside a group stated as usual or common for the cause (that frequency), and 3 for each present "
+    "finding (not an age or sex) the cause does not explain. Base rate: +1 common, -1 rare, 0 when no source "
+    "gives one. Ties: more inputs explained, then label. All numbers are triples; a teaching heuristic from "
+    "the sources' wording, not a probability."
 )
-NEGATION = re.compile(r"^(?:no|not|without|absence of|absent|negative for|denies|never had)\s+(?:any\s+|a\s+|an\s+)?"
-                      r"(?:history of\s+|sign of\s+|signs of\s+)?(?P<rest>.+)$", re.IGNORECASE)
-STOPWORDS = frozenset("a an the of on onto in into to with when while at and or for from after during by "
-                      "any some his her their my is was has have had".split())
-SEXES = {"man": "male", "men": "male", "male": "male", "boy": "male", "gentleman": "male", "m": "male",
-         "woman": "female", "women": "female", "female": "female", "girl": "female", "lady": "female", "f": "female"}
-AGE_PATTERNS = (
-    re.compile(r"\baged?\s*(\d{1,3})\b"),
-    re.compile(r"\b(\d{1,3})\s*-?\s*(?:years?|yrs?|y)\s*-?\s*(?:old|of age)?\b"),
-    re.compile(r"\b(\d{1,3})\s*(?:yo|y/o)\b"),
-    re.compile(r"^(\d{1,3})\b|\b(\d{1,3})$"),
-)
-DEMOGRAPHIC_FILLER = frozenset("aged age year years yr yrs y old of yo y/o a an".split())
-DEMOGRAPHIC_GROUPS = """
-PREFIX bml: <https://w3id.org/bmlkg/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT DISTINCT ?label WHERE {
-  ?c rdfs:subClassOf+ bml:ClinicalContext ; rdfs:label ?label .
-  FILTER EXISTS { { ?c bml:ageMin ?x } UNION { ?c bml:ageMax ?x } UNION { ?c bml:sexTerm ?x } }
-} ORDER BY ?label"""
+#: How many leading candidates "check next" splits, and how many features it lists.
 CHECK_NEXT_CANDIDATES = 5
 CHECK_NEXT_FEATURES = 10
+RULES_FILE = ONTOLOGY_DIR / "input-rules.json"
+_RULES: dict | None = None
+
+
+def input_rules() -> dict:
+    """``ontology/input-rules.json``, read once."""
+    global _RULES
+    if _RULES is None:
+        _RULES = json.loads(RULES_FILE.read_text(encoding="utf-8"))
+    return _RULES
 
 
 # -- results -----------------------------------------------------------------------------------------
@@ -81,8 +74,11 @@ class Input:
     text: str                       # as typed
     role: str                       # finding | context | absent
     present: bool
-    terms: list[ResolvedTerm]
+    terms: list[ResolvedTerm]       # the terms the score uses (for an age/sex: the most specific groups)
     note: str = ""
+    groups: list[str] = field(default_factory=list)   # an age/sex: every group that covers it (labels)
+    age: list[int] | None = None    # an age/sex: [youngest, oldest] the text allows
+    sex: str | None = None
 
 
 @dataclass
@@ -95,18 +91,33 @@ class Unresolved:
 
 @dataclass
 class Link:
-    input: str                      # the text as typed
-    term: str                       # the resolved term it matched through
-    feature: str
+    """One contribution of one input to one candidate (a row of dx-links, the one the score uses)."""
+    input: str                      # the text as typed (or the group, for a contradiction)
+    term: str                       # the resolved term
+    role: str                       # supports | absent | contradicts | argues against | not explained
+    feature: str | None
     feature_label: str | None
-    strength: str | None
-    weight: float
-    factor: float
-    contribution: float
-    via: str                        # the class the association is stated on
-    claim: str | None               # None: the input names the condition itself
+    frequency: str | None           # label of the frequency level
+    frequency_weight: float | None
+    evoking: str | None             # label of the evoking-strength level
+    evoking_weight: float | None
+    evoking_from: str | None        # curated | computed | rule
+    entries: int | None             # computed evoking: cause entries sharing the feature
+    match: str | None               # label of the match kind
+    factor: float | None
+    points: float
+    via: str | None                 # the class the association is stated on
+    claim: str | None               # None: the input names the cause, or is not explained
     claim_label: str | None
     sources: list[Source] = field(default_factory=list)
+
+    @property
+    def contribution(self) -> float:
+        return self.points
+
+    @property
+    def strength(self) -> str | None:
+        return self.frequency
 
 
 @dataclass
@@ -127,15 +138,17 @@ class Candidate:
     score: float
     support: float
     against: float
+    base_rate: dict                 # {level, label, points, claim, claim_label, sources}; level None: neutral
+    prevalence: str                 # "common", "rare" or "neutral (no source gives a base rate)"
     explains: list[str]
     does_not_explain: list[str]
-    counts_against: list[Link]
-    links: list[Link]
+    links: list[Link]               # what supports it, one per input term
+    counts_against: list[Link]      # absent, contradicts, argues against, not explained
     red_flag: bool
-    red_flag_source: str | None     # the red-flagged class it is or falls under
+    red_flag_source: str | None
     red_flag_reason: str | None
     tell_apart_from: list[TellApart]
-    check_next: list[dict] = field(default_factory=list)   # leading candidates only: features for it
+    check_next: list[dict] = field(default_factory=list)
 
     @property
     def curie(self) -> str:
@@ -150,7 +163,7 @@ class CategoryEntry:
     kind: str                       # "cause category" or "condition" (an entry of its own)
     score: float
     explained: int
-    best: dict                      # the best member: {iri, label, score}
+    best: dict
     members: list[dict]
     red_flag: bool
     red_flag_reason: str | None
@@ -160,9 +173,10 @@ class CategoryEntry:
 class CheckNext:
     feature: str
     label: str | None
-    points_to: list[dict]           # [{condition, label, strength, weight, claim}]
+    points_to: list[dict]           # [{condition, label, frequency, weight, claim}]
     n_candidates: int
     of: int
+    split: int
 
 
 @dataclass
@@ -173,6 +187,7 @@ class DifferentialResult:
     conditions: list[Candidate]
     check_next: list[CheckNext]
     red_flags: list[dict]
+    person: dict                    # {age: [low, high] | None, sex: str | None}: what the contradictions use
     scoring: str = SCORING
 
     def as_dict(self) -> dict:
@@ -193,23 +208,75 @@ class DifferentialResult:
         return [{
             "rank": c.rank, "condition": c.iri, "label": c.label,
             "categories": ", ".join(cat["label"] for cat in c.categories), "score": c.score,
-            "support": c.support, "against": c.against, "explains": "; ".join(c.explains),
+            "support": c.support, "against": c.against, "base_rate": c.base_rate["points"],
+            "prevalence": c.prevalence, "explains": "; ".join(c.explains),
             "does_not_explain": "; ".join(c.does_not_explain), "red_flag": c.red_flag,
         } for c in self.conditions]
 
 
-# -- resolving what people type ----------------------------------------------------------------------
-def _tokens(text: str) -> list[str]:
-    words = [w for w in re.split(r"[\s/\-]+", normalise(text)) if w and w not in STOPWORDS]
-    return [_stem(w) for w in words]
+# -- resolving what people type (rules: ontology/input-rules.json) -----------------------------------
+def tokens(text: str) -> list[str]:
+    """Words of ``text`` for matching names: split, stop words dropped, plurals folded (rules["tokens"])."""
+    rules = input_rules()["tokens"]
+    stop = set(rules["stop_words"])
+    out = []
+    for word in re.split(rules["split"], normalise(text)):
+        if not word or word in stop:
+            continue
+        for rule in rules["plural_rules"]:
+            if (len(word) >= rule["min_length"] and word.endswith(rule["suffix"])
+                    and not (rule["unless"] and word.endswith(rule["unless"]))):
+                word = word[: len(word) - len(rule["suffix"])] + rule["replace"]
+                break
+        out.append(word)
+    return out
 
 
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+def parse_demographic(text: str) -> dict | None:
+    """``boy aged 13`` → {'low': 13, 'high': 13, 'sex': 'male'}; None if the text is not an age/sex.
+
+    Generic over ``demographic`` in ontology/input-rules.json (patterns, decade words, sex and age words).
+    """
+    rules = input_rules()["demographic"]
+    key = normalise(text)
+    if not re.search(r"[^\W\d_]", key):
+        return None                                  # no letters: a bare number is not an age
+    low = high = None
+    for entry in rules["age_patterns"]:
+        found = re.search(entry["pattern"], key, re.IGNORECASE)
+        if not found:
+            continue
+        value = found.group(1)
+        if entry["read"] == "decade word":
+            low = rules["decade_words"][value.lower()]
+            high = low + 9
+        elif entry["read"] == "decade digit":
+            low = int(value) * 10
+            high = low + 9
+        else:
+            low = high = int(value)
+        key = (key[:found.start()] + " " + key[found.end():]).strip()
+        break
+    sex, ranges, rest = None, [], []
+    for word in (w for w in re.split(input_rules()["tokens"]["split"] + r"|,", key) if w):
+        known = False
+        if word in rules["sex_words"]:
+            sex, known = sex or rules["sex_words"][word], True
+        if word in rules["age_words"]:
+            ranges.append(rules["age_words"][word])
+            known = True
+        if not known and word not in rules["filler_words"]:
+            rest.append(word)
+    if rest or (low is None and sex is None and not ranges):
+        return None
+    for lo, hi in ranges:                            # the typed age within what the words allow
+        if low is None:
+            low, high = lo, hi
+        elif max(low, lo) <= min(high, hi):
+            low, high = max(low, lo), min(high, hi)
+    if low is not None and not (0 <= low <= high <= rules["max_age"]):
+        return None
+    return {"low": low, "high": high, "sex": sex}
 
 
 class Resolver:
@@ -227,59 +294,66 @@ class Resolver:
             return None, Unresolved(raw, role, "empty input", [])
         present = role != "absent"
         phrase, note = raw, ""
-        negated = NEGATION.match(raw)
-        if negated and self._exact(raw)[0]:
+        negated = re.match(input_rules()["negation"]["pattern"], normalise(raw), re.IGNORECASE)
+        if negated and self._exact(raw):
             negated = None          # a known name that starts like a negation is taken as it stands
-        if negated and role != "absent":
-            phrase, present, note = negated.group("rest").strip(), False, f"read as absent: {negated.group('rest').strip()!r}"
-        elif negated:
-            phrase = negated.group("rest").strip()
-        for attempt in (self._exact, self._demographic, self._words):
-            terms, extra = attempt(phrase)
-            if terms:
-                note = "; ".join(x for x in (note, extra) if x)
-                return Input(raw, "absent" if not present else role, present, terms, note), None
-            if extra:           # a recognised form (a demographic) that matches no term
-                return None, Unresolved(raw, role, extra, self._demographic_groups())
+        if negated:
+            phrase = negated.group(1).strip()
+            if role != "absent":
+                present, note = False, f"read as absent: {phrase!r}"
+        out_role = role if present else "absent"
+        if present:
+            parsed = parse_demographic(phrase)
+            if parsed is not None:
+                return self._demographic(raw, out_role, parsed), None
+        terms = self._exact(phrase)
+        if terms:
+            return Input(raw, out_role, present, terms, note), None
+        terms, extra = self._words(phrase)
+        if terms:
+            return Input(raw, out_role, present, terms, "; ".join(x for x in (note, extra) if x)), None
         return None, Unresolved(raw, role, "no term of the graph matches", self.suggest(phrase))
 
-    def _exact(self, phrase: str):
+    def _exact(self, phrase: str) -> list[ResolvedTerm]:
         try:
             term = self.kg.resolve(phrase)
         except InputError:
-            return [], ""
+            return []
         kinds = dict(self.index.get(normalise(phrase), []))
-        match = kinds.get(term.iri, "iri")
-        return [ResolvedTerm(term.iri, term.label, match)], ""
+        return [ResolvedTerm(term.iri, term.label, kinds.get(term.iri, "iri"))]
 
-    def _demographic(self, phrase: str):
-        parsed = parse_demographic(phrase)
-        if parsed is None:
-            return [], ""
-        age, sex = parsed
-        rows = run(self.kg, "dx-demographic-context", age=age, sex=sex)
-        described = ", ".join(x for x in (sex, f"aged {age}" if age is not None else None) if x)
+    def _demographic(self, raw: str, role: str, parsed: dict) -> Input:
+        low, high, sex = parsed["low"], parsed["high"], parsed["sex"]
+        rows = run(self.kg, "dx-demographic-context", ageLow=low, ageHigh=high, sex=sex)
+        described = ", ".join(x for x in (sex, None if low is None else
+                                          (f"aged {low}" if low == high else f"aged {low} to {high}")) if x)
+        terms = [ResolvedTerm(r["context"], r.get("label") or curie(r["context"]), "demographic")
+                 for r in rows if r["specific"]]
+        note = f"understood as {described}"
         if not rows:
-            return [], f"understood as {described}, but no demographic group of the graph covers it"
-        groups = {r["context"]: r.get("label", r["context"]) for r in rows}
-        # keep the most specific groups: one typed input must not count once per enclosing group
-        specific = [g for g in groups if not (_descendants(self.kg, g) - {g}) & set(groups)]
-        return [ResolvedTerm(g, groups[g], "demographic") for g in specific], f"understood as {described}"
+            note += "; no demographic group of the graph covers it (the age and sex still count for contradictions)"
+        return Input(raw, role, True, terms, note, groups=[r.get("label") or curie(r["context"]) for r in rows],
+                     age=None if low is None else [low, high], sex=sex)
 
     def _words(self, phrase: str):
-        """A known name whose words all occur in the input, covering enough of it (see module doc)."""
-        words = set(_tokens(phrase))
+        """A known name by its words (rules["words"]): the name's words in the input, or the input's in the name."""
+        rules = input_rules()["words"]
+        words = set(tokens(phrase))
         if not words:
             return [], ""
-        best: list[tuple[int, int, str, str]] = []
+        optional = set(rules["optional_name_words"])
+        best: list[tuple[int, bool, str, str]] = []
         for key, name_words in self.token_index().items():
-            if not name_words or not name_words <= words:
+            if not name_words:
                 continue
             size = len(name_words)
-            if not (size == len(words) or (size >= 2 and 2 * size >= len(words))):
+            if name_words <= words:
+                if not (size == len(words) or (size >= 2 and size >= rules["min_cover"] * len(words))):
+                    continue
+            elif not (words < name_words and name_words - words <= optional):
                 continue
             for iri, kind in self.index[key]:
-                best.append((-size, kind != "label", iri, key))
+                best.append((-len(name_words & words), kind != "label", iri, key))
         if not best:
             return [], ""
         best.sort()
@@ -296,51 +370,24 @@ class Resolver:
 
     def token_index(self) -> dict[str, set[str]]:
         if self._token_index is None:
-            self._token_index = {key: set(_tokens(key)) for key in self.index}
+            self._token_index = {key: set(tokens(key)) for key in self.index}
         return self._token_index
 
     def suggest(self, phrase: str) -> list[str]:
+        rules = input_rules()["suggestions"]
         key = normalise(phrase)
-        close = difflib.get_close_matches(key, list(self.index), n=5, cutoff=0.6)
-        words = {w for w in _tokens(phrase) if len(w) > 2}
+        close = difflib.get_close_matches(key, list(self.index), n=rules["close_max"], cutoff=rules["cutoff"])
+        words = {w for w in tokens(phrase) if len(w) > rules["min_word"]}
         overlap = sorted(
             (k for k, w in self.token_index().items() if w & words),
             key=lambda k: (-len(self.token_index()[k] & words), len(k), k),
-        )[:5]
+        )[:rules["close_max"]]
         out: list[str] = []
         for k in close + overlap:            # shown as the terms' labels, not the normalised keys
             label = self.labels.get(self.index[k][0][0], k)
             if label not in out:
                 out.append(label)
-        return out[:6]
-
-    def _demographic_groups(self) -> list[str]:
-        return [r["label"] for r in self.kg.select(DEMOGRAPHIC_GROUPS)]
-
-
-def parse_demographic(text: str) -> tuple[int | None, str | None] | None:
-    """``man aged 40`` → (40, 'male'); ``45-year-old woman`` → (45, 'female'); None if not a demographic."""
-    key = normalise(text)
-    age = None
-    for pattern in AGE_PATTERNS:
-        match = pattern.search(key)
-        if match:
-            age = int(next(g for g in match.groups() if g))
-            key = (key[:match.start()] + " " + key[match.end():]).strip()
-            break
-    words = [w for w in re.split(r"[\s,\-]+", key) if w]
-    sex = None
-    rest = []
-    for word in words:
-        if word in SEXES and sex is None:
-            sex = SEXES[word]
-        elif word not in DEMOGRAPHIC_FILLER:
-            rest.append(word)
-    if rest or (age is None and sex is None) or (age is not None and not 0 <= age <= 120):
-        return None
-    if age is not None and sex is None and not words and not re.search(r"[a-z]", normalise(text)):
-        return None            # a bare number is not an age
-    return age, sex
+        return out[:rules["max"]]
 
 
 def resolve_inputs(kg, findings, context, absent) -> tuple[list[Input], list[Unresolved]]:
@@ -356,12 +403,39 @@ def resolve_inputs(kg, findings, context, absent) -> tuple[list[Input], list[Unr
     return inputs, unresolved
 
 
+def _person(inputs: list[Input]) -> dict:
+    """The age range and sex the contradictions use: the first sex typed; the typed age ranges intersected
+    (a range that does not overlap the ones before it is left out)."""
+    age, sex = None, None
+    for item in inputs:
+        if item.sex and sex is None:
+            sex = item.sex
+        if item.age:
+            if age is None:
+                age = list(item.age)
+            elif max(age[0], item.age[0]) <= min(age[1], item.age[1]):
+                age = [max(age[0], item.age[0]), min(age[1], item.age[1])]
+    return {"age": age, "sex": sex}
+
+
 def _as_list(value) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]
+
+
+def _unique(items) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def _unresolved_text(u: Unresolved) -> str:
+    hint = f"; closest known terms: {', '.join(repr(s) for s in u.suggestions)}" if u.suggestions else ""
+    return f"{u.role} {u.text!r}: {u.reason}{hint}"
 
 
 # -- the differential --------------------------------------------------------------------------------
@@ -383,12 +457,20 @@ def differential(kg, findings, context=(), absent=(), *, top: int | None = None,
     if not present:
         detail = "; ".join(_unresolved_text(u) for u in unresolved) or "every input was given as absent"
         raise InputError(f"differential: no present finding or context could be resolved ({detail})")
-    rows = run(kg, "dx-rank-causes", input=present, absent=missing)
-    candidates = _candidates(kg, [r for r in rows if not r["isCategory"]], inputs, present, missing)
-    categories = _categories(kg, rows)
-    check = _check_next(kg, candidates, present, missing)
+    person = _person(inputs)
+    age = person["age"] or [None, None]
+    params = {"input": present, "absent": missing, "ageLow": age[0], "ageHigh": age[1], "sex": person["sex"]}
+    rows = run(kg, "dx-rank-causes", **params)
+    facts = {r["cause"]: r for r in run(kg, "dx-cause-facts", cause=[r["condition"] for r in rows])} if rows else {}
+    for row in rows:                 # categories and red flags of each candidate (dx-cause-facts)
+        fact = facts.get(row["condition"], {})
+        row.update({k: fact.get(k) for k in ("categories", "redFlag", "redFlagSource", "redFlagReason")})
+        row["categories"] = row["categories"] or ""
+    candidates = _candidates(kg, [r for r in rows if not r["isCategory"]], inputs, params)
+    categories = _categories(kg, rows, facts)
+    check = _check_next(kg, candidates, params)
     flags = _red_flags(kg, candidates)          # over every candidate, whatever its rank (and --top)
-    return DifferentialResult(inputs, unresolved, categories[:top], candidates[:top], check, flags)
+    return DifferentialResult(inputs, unresolved, categories[:top], candidates[:top], check, flags, person)
 
 
 def _red_flags(kg, candidates: list[Candidate]) -> list[dict]:
@@ -406,45 +488,75 @@ def _red_flags(kg, candidates: list[Candidate]) -> list[dict]:
     return sorted(flags.values(), key=lambda f: f["best_rank"])
 
 
-def _unique(items) -> list[str]:
-    seen: dict[str, None] = {}
-    for item in items:
-        seen.setdefault(item, None)
-    return list(seen)
+def _texts(inputs: list[Input]) -> dict[tuple[str, bool], str]:
+    """(term IRI, present) -> the text typed for it (the first input that resolved to it)."""
+    out = {}
+    for item in inputs:
+        for term in item.terms:
+            out.setdefault((term.iri, item.present), item.text)
+    return out
 
 
-def _unresolved_text(u: Unresolved) -> str:
-    hint = f"; closest known terms: {', '.join(repr(s) for s in u.suggestions)}" if u.suggestions else ""
-    return f"{u.role} {u.text!r}: {u.reason}{hint}"
+def _number(value) -> float | None:
+    return None if value is None else float(value)
 
 
-def _texts_for(inputs: list[Input], iris: set[str], present: bool) -> list[str]:
-    return [i.text for i in inputs if i.present == present and any(t.iri in iris for t in i.terms)]
+def _link(row: dict, text_of, labels, sources) -> Link:
+    present = row["role"] != "absent"
+    term = row["term"]
+    claim = row.get("claim")
+    return Link(
+        input=text_of.get((term, present), labels.get(term, curie(term))), term=term, role=row["role"],
+        feature=row.get("feature"), feature_label=labels.get(row.get("feature") or "", None),
+        frequency=labels.get(row.get("frequency") or "", None), frequency_weight=_number(row.get("frequencyWeight")),
+        evoking=labels.get(row.get("evoking") or "", None), evoking_weight=_number(row.get("evokingWeight")),
+        evoking_from=row.get("evokingFrom"), entries=None if row.get("entries") is None else int(row["entries"]),
+        match=labels.get(row.get("match") or "", None), factor=_number(row.get("factor")),
+        points=float(row["points"]), via=row.get("subject"), claim=claim,
+        claim_label=labels.get(claim) if claim else None, sources=sources.get(claim, []) if claim else [],
+    )
 
 
-def _candidates(kg, rows, inputs, present, missing) -> list[Candidate]:
+def _candidates(kg, rows, inputs, params) -> list[Candidate]:
+    """Step 3-5 of the caller's part (docs/differential.md): one candidate per condition row, in rank order,
+    its contributions the first dx-links row per (role, term)."""
     if not rows:
         return []
     iris = [r["condition"] for r in rows]
-    links = run(kg, "dx-links", condition=iris, input=present, absent=missing)
+    links = run(kg, "dx-links", condition=iris, **params)
     tell = run(kg, "dx-tell-apart", condition=iris)
-    claims = {r["claim"] for r in links if r.get("claim")} | {r["claim"] for r in tell}
+    claims = ({r["claim"] for r in links if r.get("claim")} | {r["claim"] for r in tell}
+              | {r["baseRateClaim"] for r in rows if r.get("baseRateClaim")})
     sources = claim_sources(kg, sorted(claims))
     labels = kg.labels()
-    text_of = _term_texts(inputs)
+    text_of = _texts(inputs)
+    chosen: dict[str, dict[tuple[str, str], dict]] = {}
+    for r in links:                                   # rows arrive sorted: the first is the one the score uses
+        chosen.setdefault(r["condition"], {}).setdefault((r["role"], r["term"]), r)
     out = []
     for rank, row in enumerate(rows, start=1):
         cond = row["condition"]
-        best = _best_links([r for r in links if r["condition"] == cond], text_of, sources)
+        made = [_link(r, text_of, labels, sources) for r in chosen.get(cond, {}).values()]
+        supports = sorted((x for x in made if x.role == "supports"), key=lambda x: (-x.points, x.input, x.term))
+        against = sorted((x for x in made if x.role != "supports"), key=lambda x: (-x.points, x.role, x.input, x.term))
         explained = set(row.get("explainedInputs", "").split())
+        claim = row.get("baseRateClaim")
+        level = row.get("baseRate")
+        base = {"level": level, "label": labels.get(level) if level else None,
+                "points": float(row.get("baseRatePoints") or 0), "claim": claim,
+                "claim_label": labels.get(claim) if claim else None,
+                "sources": sources.get(claim, []) if claim else []}
+        prevalence = ("neutral (no source gives a base rate)" if not claim
+                      else "common" if base["points"] > 0 else "rare" if base["points"] < 0 else "neutral")
         out.append(Candidate(
             rank=rank, iri=cond, label=row.get("label") or curie(cond),
             categories=[{"iri": c, "label": labels.get(c, curie(c))} for c in sorted(row.get("categories", "").split())],
             score=float(row["score"]), support=float(row["support"]), against=float(row["against"]),
-            explains=_texts_for(inputs, explained, True),
-            does_not_explain=[i.text for i in inputs if i.present and not any(t.iri in explained for t in i.terms)],
-            counts_against=[link for role, link in best if role != "supports"],
-            links=[link for role, link in best if role == "supports"],
+            base_rate=base, prevalence=prevalence,
+            explains=[i.text for i in inputs if i.present and any(t.iri in explained for t in i.terms)],
+            does_not_explain=[i.text for i in inputs
+                              if i.present and i.terms and not any(t.iri in explained for t in i.terms)],
+            links=supports, counts_against=against,
             red_flag=bool(row.get("redFlag")), red_flag_source=row.get("redFlagSource"),
             red_flag_reason=row.get("redFlagReason"),
             tell_apart_from=[TellApart(t["other"], t.get("otherLabel"), t["claim"], t.get("claimLabel"),
@@ -453,33 +565,7 @@ def _candidates(kg, rows, inputs, present, missing) -> list[Candidate]:
     return out
 
 
-def _term_texts(inputs: list[Input]) -> dict[tuple[str, bool], str]:
-    out = {}
-    for item in inputs:
-        for term in item.terms:
-            out.setdefault((term.iri, item.present), item.text)
-    return out
-
-
-def _best_links(rows, text_of, sources) -> list[tuple[str, Link]]:
-    """The row the score uses for each (input term, role): the first, as dx-links sorts by contribution."""
-    chosen: dict[tuple[str, str], dict] = {}
-    for r in rows:
-        chosen.setdefault((r["term"], r["role"]), r)
-    out = []
-    for (term, role), r in chosen.items():
-        present = role != "absent"
-        out.append((role, Link(
-            input=text_of.get((term, present), curie(term)), term=term, feature=r["feature"],
-            feature_label=r.get("featureLabel"), strength=r.get("strengthLabel"), weight=float(r["weight"]),
-            factor=float(r["factor"]), contribution=float(r["contribution"]), via=r["subject"],
-            claim=r.get("claim"), claim_label=r.get("claimLabel"), sources=sources.get(r.get("claim"), []),
-        )))
-    out.sort(key=lambda x: (-x[1].contribution, x[1].input))
-    return out
-
-
-def _categories(kg, rows) -> list[CategoryEntry]:
+def _categories(kg, rows, facts: dict) -> list[CategoryEntry]:
     """Cause categories ranked by their best member (the category's own row counts as a member);
     conditions under no category are entries of their own."""
     groups: dict[str, list[dict]] = {}
@@ -487,10 +573,12 @@ def _categories(kg, rows) -> list[CategoryEntry]:
         cats = row.get("categories", "").split()
         for cat in cats or [row["condition"]]:
             groups.setdefault(cat, []).append(row)
-    facts = {r["cause"]: r for r in run(kg, "dx-cause-facts", cause=sorted(groups))} if groups else {}
+    missing = sorted(g for g in groups if g not in facts)
+    if missing:
+        facts = {**facts, **{r["cause"]: r for r in run(kg, "dx-cause-facts", cause=missing)}}
     entries = []
     for iri, members in groups.items():
-        best = members[0]                       # rows arrive ranked by score, explained, label
+        best = members[0]                       # rows arrive ranked by score, explained, label, IRI
         fact = facts.get(iri, {})
         entries.append(CategoryEntry(
             rank=0, iri=iri, label=fact.get("label") or curie(iri),
@@ -501,33 +589,40 @@ def _categories(kg, rows) -> list[CategoryEntry]:
                      for m in members if m["condition"] != iri],
             red_flag=bool(fact.get("redFlag")), red_flag_reason=fact.get("redFlagReason"),
         ))
-    entries.sort(key=lambda e: (-e.score, -e.explained, e.label))
+    # ties: more inputs explained, then more members at the best score (a category several of whose causes
+    # fit equally well, ahead of one that shares just those causes), then label and IRI
+    at_best = {e.iri: sum(m["score"] == e.score for m in e.members) for e in entries}
+    entries.sort(key=lambda e: (-e.score, -e.explained, -at_best[e.iri], e.label, e.iri))
     for rank, entry in enumerate(entries, start=1):
         entry.rank = rank
     return entries
 
 
-def _check_next(kg, candidates: list[Candidate], present, missing) -> list[CheckNext]:
-    lead = [c.iri for c in candidates if c.score > 0][:CHECK_NEXT_CANDIDATES]
+def _check_next(kg, candidates: list[Candidate], params: dict) -> list[CheckNext]:
+    """The first CHECK_NEXT_CANDIDATES candidates go to dx-check-next; its rows, grouped by feature in the
+    order they come, are the list (the first CHECK_NEXT_FEATURES features)."""
+    lead = [c.iri for c in candidates[:CHECK_NEXT_CANDIDATES]]
     if len(lead) < 2:
         return []
-    rows = run(kg, "dx-check-next", candidate=lead, input=present, absent=missing)
+    rows = run(kg, "dx-check-next", candidate=lead, input=params["input"], absent=params["absent"],
+               ageLow=params["ageLow"], sex=params["sex"])
+    labels = kg.labels()
     found: dict[str, CheckNext] = {}
     for r in rows:
-        entry = found.setdefault(r["feature"], CheckNext(r["feature"], r.get("label"), [], r["nCandidates"], r["total"]))
-        if any(p["condition"] == r["candidate"] for p in entry.points_to):
-            continue
-        entry.points_to.append({"condition": r["candidate"], "label": r.get("candidateLabel"),
-                                "strength": r.get("strengthLabel"), "weight": float(r["weight"]),
+        entry = found.setdefault(r["feature"], CheckNext(r["feature"], r.get("label"), [], int(r["nCandidates"]),
+                                                         int(r["total"]), int(r["split"])))
+        entry.points_to.append({"condition": r["candidate"], "label": labels.get(r["candidate"]),
+                                "frequency": labels.get(r.get("frequency") or ""), "weight": float(r["weight"]),
                                 "claim": r.get("claim")})
+    shown = list(found.values())[:CHECK_NEXT_FEATURES]
     by_iri = {c.iri: c for c in candidates}
-    for item in found.values():        # per candidate: the features that point to it and not to all
+    for item in shown:                 # per candidate: the features that would point to it
         for p in item.points_to:
             by_iri[p["condition"]].check_next.append({
-                "feature": item.feature, "label": item.label, "strength": p["strength"], "weight": p["weight"],
+                "feature": item.feature, "label": item.label, "frequency": p["frequency"], "weight": p["weight"],
                 "also_points_to": [q["label"] for q in item.points_to if q["condition"] != p["condition"]],
             })
-    return list(found.values())[:CHECK_NEXT_FEATURES]
+    return shown
 
 
 # -- compare -----------------------------------------------------------------------------------------
@@ -634,8 +729,8 @@ def _pivot(rows, a: str, b: str, sources) -> list[dict]:
 
 
 # -- text output -------------------------------------------------------------------------------------
-def _n(value: float) -> str:
-    return f"{value:g}"
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def _refs(sources: list[Source]) -> str:
@@ -645,10 +740,11 @@ def _refs(sources: list[Source]) -> str:
 def _input_lines(result: DifferentialResult) -> list[str]:
     lines = ["Inputs:"]
     for item in result.inputs:
-        terms = ", ".join(f"{t.label} ({t.curie}, {t.match})" for t in item.terms)
+        terms = ", ".join(f"{t.label} ({t.curie}, {t.match})" for t in item.terms) or "no group"
         status = "present" if item.present else "ABSENT"
         note = f"  [{item.note}]" if item.note else ""
-        lines.append(f"  {item.role:<8} {item.text!r} -> {terms} {status}{note}")
+        groups = f"  groups: {', '.join(item.groups)}" if item.groups else ""
+        lines.append(f"  {item.role:<8} {item.text!r} -> {terms} {status}{note}{groups}")
     for u in result.unresolved:
         lines.append(f"  NOT UNDERSTOOD {_unresolved_text(u)}")
     return lines
@@ -663,27 +759,38 @@ def _category_lines(result: DifferentialResult, top: int | None) -> list[str]:
     return lines
 
 
+def _link_line(link: Link) -> str:
+    claim = f"{curie(link.claim)}: {link.claim_label}" if link.claim else (
+        "the input names this cause" if link.role == "supports" else "no link of this cause covers it")
+    if link.role == "supports":
+        how = (f"{link.frequency} {_n(link.frequency_weight)} x {link.evoking} {_n(link.evoking_weight)} "
+               f"({link.evoking_from}{', ' + str(link.entries) + ' cause entries' if link.evoking_from == 'computed' else ''})"
+               f"{' x ' + _n(link.factor) if link.factor != 1 else ''}")
+        return f"      + {_n(link.points)} {link.input!r} ~ {link.feature_label}: {how} <- {claim} [{_refs(link.sources)}]"
+    what = {"absent": f"stated absent, {link.frequency} feature {link.feature_label}",
+            "contradicts": f"outside {link.feature_label} ({link.frequency})",
+            "argues against": f"argues against ({link.feature_label})",
+            "not explained": "not explained by this cause"}[link.role]
+    return f"      - {_n(link.points)} {link.input!r} {what} <- {claim} [{_refs(link.sources)}]"
+
+
 def _candidate_lines(c: Candidate) -> list[str]:
     cats = ", ".join(x["label"] for x in c.categories) or "no cause category"
+    base = f"{c.prevalence}" + (f" ({_n(c.base_rate['points'])})" if c.base_rate["claim"] else "")
     lines = [f"  {c.rank:>2}. {c.label} ({c.curie}) [{cats}]  score {_n(c.score)} "
-             f"= support {_n(c.support)} - against {_n(c.against)}"]
+             f"= support {_n(c.support)} - against {_n(c.against)} + base rate {_n(c.base_rate['points'])}"]
     if c.red_flag:
         lines.append(f"      RED FLAG: {c.red_flag_reason or 'needs urgent work-up'}")
+    lines.append(f"      base rate: {base}" + (f" <- {curie(c.base_rate['claim'])}: {c.base_rate['claim_label']} "
+                                                 f"[{_refs(c.base_rate['sources'])}]" if c.base_rate["claim"] else ""))
     lines.append(f"      explains: {'; '.join(c.explains) or '-'}")
     lines.append(f"      does not explain: {'; '.join(c.does_not_explain) or '-'}")
-    for link in c.links:
-        claim = f"{curie(link.claim)}: {link.claim_label}" if link.claim else "the input is this condition or a kind of it"
-        lines.append(f"      + {_n(link.contribution)} {link.input!r} ~ {link.feature_label} ({link.strength}"
-                     f"{', half: input more general' if link.factor < 1 else ''}) <- {claim} [{_refs(link.sources)}]")
-    for link in c.counts_against:
-        why = "absent" if link.weight > 0 else "argues against"
-        claim = f"{curie(link.claim)}" if link.claim else "the input is this condition or a kind of it"
-        lines.append(f"      - {_n(link.contribution)} {link.input!r} {why}: {link.feature_label} ({link.strength}) "
-                     f"<- {claim} [{_refs(link.sources)}]")
+    lines += [_link_line(link) for link in c.links]
+    lines += [_link_line(link) for link in c.counts_against]
     for t in c.tell_apart_from:
         lines.append(f"      tell apart from: {t.label} <- {curie(t.claim)}: {t.claim_label} [{_refs(t.sources)}]")
     if c.check_next:
-        shown = "; ".join(f"{x['label']} ({x['strength']})" for x in c.check_next[:5])
+        shown = "; ".join(f"{x['label']} ({x['frequency']})" for x in c.check_next[:5])
         lines.append(f"      would point here: {shown}")
     return lines
 
@@ -703,10 +810,10 @@ def render_table(result: DifferentialResult, top: int | None = None) -> str:
             lines.append(f"  - {f['label']}: {f['reason'] or 'needs urgent work-up'}")
             lines.append(f"    candidates: {members}{more}")
     if result.check_next:
-        lines += ["", "Check next (findings that split the leading candidates):"]
+        lines += ["", "Check next (findings that split the leading candidates, best split first):"]
         for item in result.check_next:
-            points = "; ".join(f"{p['strength']} for {p['label']}" for p in item.points_to)
-            lines.append(f"  - {item.label}: {points}")
+            points = "; ".join(f"{p['frequency']} in {p['label']}" for p in item.points_to)
+            lines.append(f"  - {item.label}: points to {item.n_candidates} of {item.of} ({points})")
     lines += ["", "Scoring: " + result.scoring]
     return "\n".join(lines) + "\n"
 

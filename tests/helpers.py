@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCHEMA_FILES = ("bmlkg.ttl", "shapes.ttl", "sources.ttl")
+SCHEMA_FILES = ("bmlkg.ttl", "shapes.ttl", "sources.ttl", "dx-scoring.ttl")
 PREFIXES = """@prefix bml: <https://w3id.org/bmlkg/> .
 @prefix claim: <https://w3id.org/bmlkg/claim/> .
 @prefix src: <https://w3id.org/bmlkg/source/> .

@@ -17,7 +17,7 @@ import pytest
 from bmlkg.query import engines as lib
 from bmlkg.store.errors import InputError, QueryError, QueryTimeout
 from bmlkg.query.results import from_json
-from bmlkg.query.sparqltext import bind_values, check_read_only, has_order_by, tokenize, values_blocks, variables
+from bmlkg.query.sparqltext import PAGE_PARAMS, slice_spans, bind_values, check_read_only, has_order_by, tokenize, values_blocks, variables
 
 from .conftest import REPO, run_cli
 
@@ -75,6 +75,9 @@ def test_query_text_is_self_contained_and_ordered(query):
     assert check_read_only(query.text) == "SELECT"
     assert has_order_by(query.text), f"{query.path}: results must be ordered (ORDER BY)"
     for p in query.params:
+        if p.name in PAGE_PARAMS:  # paging sets the final LIMIT / OFFSET, whose numbers are the default page
+            assert p.name in slice_spans(query.text), f"{query.path}: {p.name} needs a final '{p.name.upper()} n'"
+            continue
         assert values_blocks(query.text, p.name), f"{query.path}: no 'VALUES ?{p.name} {{ … }}' block"
 
 
@@ -694,3 +697,29 @@ def test_readme_holds_the_generated_catalogue_table():
 def test_markdown_command_prints_the_same_table():
     proc = run_cli("queries", "--format", "markdown")
     assert proc.returncode == 0 and proc.stdout == lib.catalogue_markdown(CATALOGUE)
+
+
+# -- paging: queries whose answer grows with the graph ----------------------------------------------------
+PAGED = [q for q in CATALOGUE if {"limit", "offset"} <= {p.name for p in q.params}]
+
+
+def test_whole_graph_queries_are_paged():
+    assert {q.name for q in PAGED} >= {"claims-by-design", "cq-cause-categories", "cq-small-studies", "cq-sources",
+                                       "cq-not-approved-but-used", "treatments-by-status"}
+
+
+@pytest.mark.parametrize("query", PAGED, ids=[q.name for q in PAGED])
+def test_pages_are_slices_of_the_whole_answer(kg, query):
+    whole = lib.run(kg, query.name, {**lib.example_params(query), "limit": 100000}).comparable()
+    assert len(whole) > 1
+    page = lib.run(kg, query.name, {**lib.example_params(query), "limit": 2, "offset": 1}).comparable()
+    assert page == whole[1:3]
+    default = lib.run(kg, query.name, {k: v for k, v in lib.example_params(query).items()
+                                       if k not in ("limit", "offset")}).comparable()
+    assert default == whole[:1000]
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "ten", True, "1e3"])
+def test_page_parameters_are_whole_numbers(kg, value):
+    with pytest.raises(InputError, match="whole number of rows"):
+        kg.query("cq-sources", limit=value)

@@ -283,7 +283,8 @@ def export_contents(kg: Store, extra_files: dict[str, tuple[bytes, str, str]] | 
     extra_rows = []
     for name, (data, media, what) in sorted((extra_files or {}).items()):
         contents[name] = data
-        extra_rows.append((name, media, what))
+        if what:  # files without a description (e.g. the conformance queries) are listed in MANIFEST.json only
+            extra_rows.append((name, media, what))
     contents["README.md"] = readme_text(kg, extra_rows).encode("utf-8")
     manifest = {
         "ontology": "https://w3id.org/bmlkg/bmlkg.owl",

@@ -9,6 +9,7 @@ A query file opens with ``#+ key: value`` lines (continuation lines start with `
     #+ param: category (label) a cause category — example: septic
     #+ level: ERROR            (QC queries only)
     #+ columns: condition, conditionLabel
+    #+ known-failure: virtuoso: what goes wrong on that engine, with a reduced reproduction (engine tests)
 
 ``param`` lines read ``NAME (TYPE[, repeatable][, optional]) description — example: VALUE``; TYPE is ``iri``,
 ``label`` or ``number``.
@@ -56,6 +57,9 @@ class QueryFile:
     level: str | None = None
     columns: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    #: (engine, explanation) pairs from ``#+ known-failure: ENGINE: …`` lines: an engine bug that no equivalent
+    #: SPARQL 1.1 form avoids, with its reduced reproduction; tests/test_engines.py expects that failure.
+    known_failures: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -75,7 +79,7 @@ def parse_header(path: Path, text: str) -> dict[str, list[str]]:
                 break
             continue
         body = line[2:]
-        match = re.match(r"^ ([A-Za-z_]+):\s?(.*)$", body)
+        match = re.match(r"^ ([A-Za-z_][A-Za-z_-]*):\s?(.*)$", body)
         if match:
             last = match.group(1).lower()
             header.setdefault(last, []).append(match.group(2).strip())
@@ -113,6 +117,12 @@ def read_query(path: Path) -> QueryFile:
         raise InputError(f"{path}:1: query has no '#+ summary:' header line")
     tags = tuple(t.strip() for v in header.get("tags", []) for t in v.split(",") if t.strip())
     columns = tuple(c.strip() for v in header.get("columns", []) for c in v.split(",") if c.strip())
+    known = []
+    for value in header.get("known-failure", []):
+        engine, sep, why = value.partition(":")
+        if not sep or not engine.strip() or not why.strip():
+            raise InputError(f"{path}: malformed '#+ known-failure:' line {value!r} (expected 'ENGINE: explanation')")
+        known.append((engine.strip().lower(), why.strip()))
     level = (header.get("level") or [None])[0]
     if level is not None and level.upper() not in ("ERROR", "WARN", "INFO"):
         raise InputError(f"{path}: '#+ level:' must be ERROR, WARN or INFO, not {level!r}")
@@ -126,6 +136,7 @@ def read_query(path: Path) -> QueryFile:
         params=tuple(parse_param(path, p) for p in header.get("param", [])),
         level=level.upper() if level else None,
         columns=columns,
+        known_failures=tuple(known),
     )
 
 

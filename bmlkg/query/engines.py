@@ -42,7 +42,7 @@ from ..store.constants import QC_QUERIES_DIR, QUERIES_DIR
 from ..store.errors import BmlkgError, InputError, QueryError, QueryTimeout
 from ..store.limits import DEFAULT_MAX_ROWS, MAX_NUMBER_CHARS, check_rows, check_seconds
 from .results import Cell, Result, cell_from_oxigraph, triples_result
-from .sparqltext import bind_values, check_read_only, group_concat_columns, string_literal
+from .sparqltext import PAGE_PARAMS, bind_slice, bind_values, check_read_only, group_concat_columns, string_literal
 from ..store.vocab import expand
 
 ENGINES = ("oxigraph", "rdflib")
@@ -163,7 +163,11 @@ def bind(kg, query: QueryFile, params: Mapping[str, object] | None) -> str:
             if not p.optional:
                 example = f" (e.g. --param {p.name}={p.example!r})" if p.example else ""
                 raise InputError(f"{query.name}: missing parameter {p.name} ({p.type}){example}")
-            text = bind_values(text, p.name, None)
+            if p.name not in PAGE_PARAMS:  # a page parameter left out keeps the query's default page
+                text = bind_values(text, p.name, None)
+            continue
+        if p.name in PAGE_PARAMS:  # a page of the answer: the number of the final LIMIT / OFFSET clause
+            text = bind_slice(text, p.name, _page_number(value, f"parameter {p.name} (number)"))
             continue
         values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
         if p.repeatable and p.type != "text":  # "a; b" is two values, as in the header's example
@@ -184,6 +188,16 @@ def sparql_term(term) -> str:
     if isinstance(term, ox.Literal) and not term.language and term.datatype.value == XSD_STRING:
         return string_literal(term.value)
     return str(term)
+
+
+def _page_number(value, where: str) -> int:
+    """A ``limit``/``offset`` value: a whole number of rows, 0 or more."""
+    if isinstance(value, bool):
+        raise InputError(f"{where}: {value!r} is not a whole number of rows")
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise InputError(f"{where}: {text!r} is not a whole number of rows (0 or more)")
+    return int(text)
 
 
 def to_term(kg, param: Param, value) -> ox.NamedNode | ox.Literal:

@@ -6,6 +6,10 @@ Uploading is :mod:`bmlkg.query.push`; serving the graph is :mod:`bmlkg.query.ser
   one deadline. Anything short of a complete, well-formed answer is an :class:`EndpointError` (refused
   connection, HTTP error, a stalled socket, a cut-off or malformed document): rows are returned whole or
   not at all.
+* An answer the server itself marks as incomplete is refused the same way (:func:`check_complete`): Virtuoso
+  cuts a result at its ``ResultSetMaxRows`` and says so only in the ``X-SPARQL-MaxRows`` response header,
+  and returns the partial result of an interrupted "anytime" query with ``X-SQL-State: S1TAT``. Such an
+  answer is an :class:`EndpointError` naming the server's limit, never rows shown as complete.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ class Answer:
     body: bytes
     location: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first response header called ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of the response header ``name`` (case-insensitive), in order."""
@@ -119,6 +128,30 @@ def _check_status(url: str, answer: Answer) -> None:
     raise EndpointError(f"{url}: HTTP {answer.status} {answer.reason}" + (f": {detail}" if detail else ""))
 
 
+#: Response headers by which servers say an answer is partial, and what each means.
+TRUNCATION_HEADERS = ("X-SPARQL-MaxRows",)
+PARTIAL_STATES = {"S1TAT": "its execution time limit (an \"anytime\" query: MaxQueryExecutionTime / timeout)"}
+
+
+def check_complete(url: str, answer: Answer, rows: int | None = None) -> None:
+    """Refuse an answer the server says it truncated (``X-SPARQL-MaxRows``) or returned partially
+    (``X-SQL-State: S1TAT``): an EndpointError naming the server's limit, so no partial rows are shown."""
+    for name in TRUNCATION_HEADERS:
+        limit = answer.header(name)
+        if limit is not None:
+            limit = limit.strip()
+            got = f" ({rows} rows came back)" if rows is not None else ""
+            raise EndpointError(
+                f"{url}: the server cut the answer at its limit of {limit} rows ({name}: {limit}){got}; no rows "
+                f"are shown: raise the server's limit (Virtuoso: ResultSetMaxRows in [SPARQL]) or page the query "
+                f"(--param limit=… --param offset=…)")
+    state = (answer.header("X-SQL-State") or "").strip().upper()
+    if state in PARTIAL_STATES:
+        message = " ".join((answer.header("X-SQL-Message") or "").split())
+        raise EndpointError(f"{url}: the server returned a partial answer, stopped at {PARTIAL_STATES[state]}"
+                            + (f" ({message})" if message else "") + "; no rows are shown")
+
+
 # -- SPARQL 1.1 Protocol ---------------------------------------------------------------------------
 def select_remote(url: str, text: str, *, timeout: float | None = None, max_rows: int | None = None) -> Result:
     """Run a read-only query on the endpoint at ``url`` (its query URL) and return the complete result."""
@@ -131,11 +164,14 @@ def select_remote(url: str, text: str, *, timeout: float | None = None, max_rows
     })
     _check_status(url, answer)
     if graph_form:
+        check_complete(url, answer)
         return _triples(url, answer.body)
     try:
-        return from_json(answer.body, max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows)
+        result = from_json(answer.body, max_rows=DEFAULT_MAX_ROWS if max_rows is None else max_rows)
     except ResultsFormatError as exc:
         raise EndpointError(f"{url}: malformed SPARQL results ({exc}); no rows are shown") from None
+    check_complete(url, answer, None if result.boolean is not None else len(result.bindings))
+    return result
 
 
 def _triples(url: str, data: bytes) -> Result:

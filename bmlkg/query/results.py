@@ -113,6 +113,8 @@ class Cell:
                 return ("number", Decimal(self.value))
             except InvalidOperation:
                 return ("literal", self.value, self.datatype)
+        if self.type == "literal" and self.datatype == BOOLEAN_TYPE and self.value in ("1", "0"):
+            return ("literal", "true" if self.value == "1" else "false", BOOLEAN_TYPE, "")  # same xsd:boolean value
         if self.type == "literal":
             datatype = None if self.datatype in (STRING_TYPE, RDF_LANGSTRING) else self.datatype
             return ("literal", self.value, datatype, (self.lang or "").lower())

@@ -261,3 +261,33 @@ def _string_value(literal: str) -> str:
     quote = literal[:3] if literal[:3] in ('"""', "'''") else literal[:1]
     body = literal[len(quote):-len(quote)]
     return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), body)
+
+
+#: Parameters that page a query's answer: they set the numbers of its final ``LIMIT`` / ``OFFSET`` clause.
+PAGE_PARAMS = ("limit", "offset")
+
+
+def slice_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Character spans of the numbers after the query's final ``LIMIT`` and ``OFFSET`` keywords (top level:
+    after the last closing brace), keyed ``limit`` / ``offset``."""
+    tokens = tokenize(text)
+    last_brace = max((i for i, t in enumerate(tokens) if t.text == "}"), default=-1)
+    spans: dict[str, tuple[int, int]] = {}
+    for i in range(last_brace + 1, len(tokens) - 1):
+        word = tokens[i].text.upper() if tokens[i].kind == "WORD" else ""
+        if word in ("LIMIT", "OFFSET") and tokens[i + 1].kind == "NUMBER":
+            number = tokens[i + 1]
+            spans[word.lower()] = (number.start, number.start + len(number.text))
+    return spans
+
+
+def bind_slice(text: str, name: str, value: int) -> str:
+    """Set the number of the query's final ``LIMIT`` (``name="limit"``) or ``OFFSET`` clause to ``value``."""
+    if name not in PAGE_PARAMS:
+        raise InputError(f"not a paging parameter: {name!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"parameter {name}: expected a whole number of rows, 0 or more, not {value!r}")
+    span = slice_spans(text).get(name)
+    if span is None:
+        raise InputError(f"query has no final '{name.upper()} n' clause for parameter {name!r}")
+    return text[:span[0]] + str(value) + text[span[1]:]

@@ -431,19 +431,30 @@ class Store:
         return self._rdflib
 
 
-_SPELLINGS = [
-    ("oedema", "edema"), ("ischaemic", "ischemic"), ("ischaemia", "ischemia"), ("tumour", "tumor"),
-    ("haem", "hem"), ("oestr", "estr"), ("anaemia", "anemia"), ("sulph", "sulf"), ("paed", "ped"),
-    ("orthopaed", "orthoped"), ("randomised", "randomized"), ("sensitisation", "sensitization"),
-    ("localised", "localized"), ("centre", "center"), ("fibre", "fiber"),
-]
+def _input_rules() -> dict:
+    """The text rules of ``ontology/input-rules.json`` (shared with the in-browser port): read once."""
+    global _RULES
+    if _RULES is None:
+        import json
+
+        _RULES = json.loads((ONTOLOGY_DIR / "input-rules.json").read_text(encoding="utf-8"))
+    return _RULES
+
+
+_RULES: dict | None = None
 
 
 def normalise(text: str) -> str:
-    """Case-, whitespace-, punctuation- and spelling-insensitive key (British and American spellings agree)."""
-    key = " ".join(re.sub(r"[^\w\s/+.-]", " ", text.casefold().replace("’", "'")).split())
-    key = key.replace("'s ", " ").replace("'", "")
-    for british, american in _SPELLINGS:
+    """Case-, whitespace-, punctuation- and spelling-insensitive key (British and American spellings agree).
+
+    The steps and the spelling pairs are data: ``normalise`` in ``ontology/input-rules.json``.
+    """
+    rules = _input_rules()["normalise"]
+    key = text.casefold()
+    for old, new in rules["replace"]:
+        key = key.replace(old, new)
+    key = " ".join(re.sub(r"[^\w\s" + re.escape(rules["keep_chars"]) + "]", " ", key).split())
+    for british, american in rules["spellings"]:
         key = key.replace(british, american)
     return key
 

@@ -771,12 +771,12 @@ def differential_view(model: Model, finding: Any = (), context: Any = (), absent
         node.full_label = one_line(c.label)
         for link in c.links:
             if link.input in input_ids:
-                b.link(input_ids[link.input], c.iri, f"{link.strength or 'names it'} +{_score(link.contribution)}",
+                b.link(input_ids[link.input], c.iri, f"+{_score(link.points)} ({link.frequency} × {link.evoking})",
                        _link_tooltip(model, link, c, True), colour="#1B7837",
-                       legend="supports the cause (strength, + points)")
+                       legend="supports the cause (+ points: frequency × evoking strength)")
         for link in c.counts_against:
             if link.input in input_ids:
-                b.link(input_ids[link.input], c.iri, f"against −{_score(abs(link.contribution))}",
+                b.link(input_ids[link.input], c.iri, f"−{_score(abs(link.points))} ({link.role})",
                        _link_tooltip(model, link, c, False), colour="#B2182B", dashes=True,
                        legend="counts against the cause (− points)")
     checks = []
@@ -786,12 +786,12 @@ def differential_view(model: Model, finding: Any = (), context: Any = (), absent
             continue
         tip = "\n".join([one_line(item.label or model.label(item.feature)),
                          f"Check next: points to {item.n_candidates} of the {item.of} leading causes"]
-                        + [f"• {one_line(p['label'] or '')} ({p['strength']})" for p in item.points_to])
+                        + [f"• {one_line(p['label'] or '')} ({p['frequency']})" for p in item.points_to])
         b.add(item.feature, item.label or model.label(item.feature), CHECK_NEXT, tip)
         checks.append(item.feature)
         for p in pointed:
-            b.link(p["condition"], item.feature, p["strength"] or "points to",
-                   f"If {model.label(item.feature)} is found, it points to {p['label']} ({p['strength']})",
+            b.link(p["condition"], item.feature, p["frequency"] or "points to",
+                   f"If {model.label(item.feature)} is found, it points to {p['label']} ({p['frequency']})",
                    colour="#B35806", dashes=True, legend="would point to the cause (strength)")
     inputs = [n for n in b.nodes if n.startswith("urn:bmlkg:")]
     layers = [inputs, [c.iri for c in shown], checks]
@@ -826,10 +826,16 @@ def _candidate_tooltip(model: Model, c) -> str:
 
 
 def _link_tooltip(model: Model, link, c, supports: bool) -> str:
+    """One input's contribution to one candidate (a dx-links row): points and how they were reached."""
     verb = "supports" if supports else "counts against"
-    lines = [f"'{one_line(link.input)}' {verb} {one_line(c.label)}: {'+' if supports else '−'}"
-             f"{_score(abs(link.contribution))} (weight {_score(link.weight)} × {_score(link.factor)})",
-             f"Through: {one_line(link.feature_label or model.label(link.feature))} ({link.strength or 'the input names it'})"]
+    lines = [f"'{one_line(link.input)}' {verb} {one_line(c.label)}: {'+' if supports else '−'}{_score(abs(link.points))}"]
+    if link.role == "supports":
+        lines.append(f"= frequency {link.frequency} {_score(link.frequency_weight)} × {link.evoking} "
+                     f"{_score(link.evoking_weight)} ({link.evoking_from}) × {_score(link.factor)}")
+    else:
+        lines.append(f"{link.role}" + (f" ({link.frequency})" if link.frequency else ""))
+    if link.feature:
+        lines.append(f"Through: {one_line(link.feature_label or model.label(link.feature))} ({link.match or link.role})")
     if link.claim_label:
         lines.append(f"Claim: {one_line(link.claim_label)}")
     cites = [model.citation(s.iri) for s in link.sources]
