@@ -110,8 +110,8 @@ def page_data(kg, graph_options: dict) -> dict:
         "prefixes": [[p, ns] for p, ns in {**PREFIXES, **XREF_PREFIXES}.items()],
         "labels_query": LABELS_QUERY,
         "names_query": NAMES_QUERY,
-        "rules": input_rules(),
-        "demographic_groups_query": dx.DEMOGRAPHIC_GROUPS,
+        "rules": dx.input_rules(),
+        "check_next": {"candidates": dx.CHECK_NEXT_CANDIDATES, "features": dx.CHECK_NEXT_FEATURES},
         "scoring": dx.SCORING,
         "integer_types": sorted(INTEGER_TYPES),
         "members_queries": {"design": MEMBERS_QUERY.format(cls=STUDY_DESIGN),
@@ -121,23 +121,6 @@ def page_data(kg, graph_options: dict) -> dict:
         "legend": _legend(),
         "graph_options": graph_options,
         "cases": case_suite(),
-    }
-
-
-def input_rules() -> dict:
-    """The text-input rules the differential's resolver reads (negation, stop words, sexes, ages, spellings)."""
-    from .. import differential as dx
-    from ..store.graph import _SPELLINGS
-
-    return {
-        "negation": dx.NEGATION.pattern.replace("(?P<", "(?<"),
-        "stopwords": sorted(dx.STOPWORDS),
-        "sexes": dx.SEXES,
-        "age_patterns": [p.pattern for p in dx.AGE_PATTERNS],
-        "demographic_filler": sorted(dx.DEMOGRAPHIC_FILLER),
-        "spellings": [list(pair) for pair in _SPELLINGS],
-        "check_next_candidates": dx.CHECK_NEXT_CANDIDATES,
-        "check_next_features": dx.CHECK_NEXT_FEATURES,
     }
 
 

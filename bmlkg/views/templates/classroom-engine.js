@@ -26,12 +26,19 @@ function inputError(message) {
   return error;
 }
 
-/* -- text keys (the rule is data: DATA.rules.spellings, shared with bmlkg's normalise) --------------- */
+/* -- text keys: the steps of "normalise" in ontology/input-rules.json (bmlkg.store.graph.normalise) --- */
+const NORMALISE = DATA.rules.normalise;
+const NOT_KEPT = new RegExp(`[^\\p{L}\\p{N}_\\s${NORMALISE.keep_chars.replace(/[\\\]^-]/g, "\\$&")}]`, "gu");
+
+function casefold(text) {
+  return text.toLowerCase().replace(/\u00df/g, "ss").replace(/\u03c2/g, "\u03c3");
+}
+
 function normalise(text) {
-  let key = String(text).toLowerCase().replace(/\u2019/g, "'");
-  key = key.replace(/[^\p{L}\p{N}_\s/+.-]/gu, " ").split(/\s+/).filter(Boolean).join(" ");
-  key = key.replace(/'s /g, " ").replace(/'/g, "");
-  for (const [british, american] of DATA.rules.spellings) key = key.split(british).join(american);
+  let key = casefold(String(text));
+  for (const [from, to] of NORMALISE.replace) key = key.split(from).join(to);
+  key = key.replace(NOT_KEPT, " ").split(/\s+/).filter(Boolean).join(" ");
+  for (const [british, american] of NORMALISE.spellings) key = key.split(british).join(american);
   return key;
 }
 

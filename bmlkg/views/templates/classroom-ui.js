@@ -104,11 +104,11 @@ function caseGraph(result) {
   for (const c of shown) {
     for (const link of c.links) {
       if (ids.has(link.input)) edges.push({ source: ids.get(link.input), target: c.iri, colour: "#1B7837", dashes: false,
-        label: `${link.strength || "names it"} +${n(link.contribution)}`, tooltip: linkTip(link, c, true) });
+        label: `${link.frequency || link.match || "names it"} +${n(link.points)}`, tooltip: linkTip(link, c) });
     }
     for (const link of c.counts_against) {
       if (ids.has(link.input)) edges.push({ source: ids.get(link.input), target: c.iri, colour: "#B2182B", dashes: true,
-        label: `against −${n(Math.abs(link.contribution))}`, tooltip: linkTip(link, c, false) });
+        label: `${link.role} −${n(link.points)}`, tooltip: linkTip(link, c) });
     }
   }
   const shownIds = new Set(shown.map((c) => c.iri));
@@ -118,9 +118,9 @@ function caseGraph(result) {
     if (!pointed.length) continue;
     checks.push({ id: item.feature, label: item.label || curie(item.feature), group: "check-next",
       tooltip: [item.label, `Check next: points to ${item.n_candidates} of the ${item.of} leading causes`,
-                ...item.points_to.map((p) => `• ${p.label} (${p.strength})`)].join("\n") });
+                ...item.points_to.map((p) => `• ${p.label} (${p.frequency})`)].join("\n") });
     for (const p of pointed) edges.push({ source: p.condition, target: item.feature, colour: "#B35806", dashes: true,
-      label: p.strength || "points to", tooltip: `If ${item.label} is found, it points to ${p.label} (${p.strength})` });
+      label: p.frequency || "points to", tooltip: `If ${item.label} is found, it points to ${p.label} (${p.frequency})` });
   }
   column(0, inputs);
   column(520, candidates);
@@ -131,8 +131,9 @@ function caseGraph(result) {
 
 function candidateTip(c) {
   const lines = [`${c.rank}. ${c.label} · ${curie(c.iri)}`,
-                 `score ${n(c.score)} = support ${n(c.support)} − against ${n(c.against)}`];
+                 `score ${n(c.score)} = support ${n(c.support)} − against ${n(c.against)} + base rate ${n(c.base_rate.points)}`];
   if (c.categories.length) lines.push("Category: " + c.categories.map((x) => x.label).join("; "));
+  lines.push(`Base rate: ${c.prevalence}`);
   if (c.explains.length) lines.push("Explains: " + c.explains.join("; "));
   if (c.does_not_explain.length) lines.push("Does not explain: " + c.does_not_explain.join("; "));
   if (c.red_flag) lines.push(`RED FLAG: ${c.red_flag_reason || "needs urgent work-up"}`);
@@ -140,13 +141,28 @@ function candidateTip(c) {
   return lines.join("\n");
 }
 
-function linkTip(link, c, supports) {
-  const lines = [`'${link.input}' ${supports ? "supports" : "counts against"} ${c.label}: ${supports ? "+" : "−"}` +
-                 `${n(Math.abs(link.contribution))} (weight ${n(link.weight)} × ${n(link.factor)})`,
-                 `Through: ${link.feature_label || curie(link.feature)} (${link.strength || "the input names it"})`];
-  if (link.claim_label) lines.push(`Claim: ${link.claim_label}`);
-  if (link.sources.length) lines.push("Source: " + sourceText(link.sources));
-  return lines.join("\n");
+/* one contribution in words, as the command line's table writes it */
+function linkText(l) {
+  if (l.role === "supports") {
+    const evoking = l.evoking ? ` × ${l.evoking} ${n(l.evoking_weight)} (${l.evoking_from}${l.entries === null ? "" : `, ${l.entries} cause entries`})` : "";
+    return `'${l.input}' ~ ${l.feature_label || curie(l.feature || l.term)}: ${l.frequency || l.match || ""} ${n(l.frequency_weight ?? "")}` +
+           `${evoking}${l.factor !== null && l.factor !== 1 ? ` × ${n(l.factor)}` : ""}`;
+  }
+  const what = { absent: `stated absent, ${l.frequency} feature ${l.feature_label}`,
+                 contradicts: `outside ${l.feature_label} (${l.frequency})`,
+                 "argues against": `argues against (${l.feature_label})`,
+                 "not explained": "not explained by this cause" }[l.role] || l.role;
+  return `'${l.input}' ${what}`;
+}
+
+function claimText(l) {
+  if (!l.claim) return l.role === "supports" ? "the input names this cause" : "no link of this cause covers it";
+  return `${l.claim_label || curie(l.claim)} [${sourceText(l.sources) || "no source"}]`;
+}
+
+function linkTip(l, c) {
+  const sign = l.role === "supports" ? "+" : "−";
+  return [`${c.label}: ${sign}${n(l.points)}`, linkText(l), `Claim: ${claimText(l)}`].join("\n");
 }
 
 /* -- the ranking as text: causes with each input's contribution, claim and source -- */
@@ -154,19 +170,19 @@ function rankingView(result, top = 10) {
   const list = el("ol", { class: "ranking" });
   for (const c of result.conditions.slice(0, top)) {
     const reasons = el("ul", { class: "reasons" },
-      c.links.map((l) => el("li", { class: "plus" }, el("strong", { text: `+${n(l.contribution)}` }),
-        ` '${l.input}' ~ ${l.feature_label || curie(l.feature)} (${l.strength || "names it"}${l.factor < 1 ? ", half: input more general" : ""}) `,
-        el("span", { class: "claim", text: l.claim ? `${l.claim_label} [${sourceText(l.sources) || "no source"}]` :
-                                                     "the input is this condition or a kind of it" }))),
-      c.counts_against.map((l) => el("li", { class: "minus" }, el("strong", { text: `−${n(Math.abs(l.contribution))}` }),
-        ` '${l.input}' ${l.weight > 0 ? "absent" : "argues against"}: ${l.feature_label || curie(l.feature)} (${l.strength}) `,
-        el("span", { class: "claim", text: l.claim ? `${l.claim_label || curie(l.claim)} [${sourceText(l.sources)}]` : "" }))),
+      c.links.map((l) => el("li", { class: "plus" }, el("strong", { text: `+${n(l.points)}` }), ` ${linkText(l)} `,
+        el("span", { class: "claim", text: claimText(l) }))),
+      c.counts_against.map((l) => el("li", { class: "minus" }, el("strong", { text: `−${n(l.points)}` }), ` ${linkText(l)} `,
+        el("span", { class: "claim", text: l.claim ? claimText(l) : "" }))),
+      c.base_rate.claim ? el("li", { class: c.base_rate.points >= 0 ? "plus" : "minus" },
+        el("strong", { text: `${c.base_rate.points >= 0 ? "+" : "−"}${n(Math.abs(c.base_rate.points))}` }),
+        ` base rate: ${c.prevalence} `, el("span", { class: "claim", text: `${c.base_rate.claim_label} [${sourceText(c.base_rate.sources)}]` })) : null,
       c.tell_apart_from.length ? el("li", { class: "apart" }, "Tell apart from: ",
         c.tell_apart_from.map((t, i) => [i ? "; " : "", el("span", { text: t.label || curie(t.condition) }),
           el("span", { class: "claim", text: ` (${t.claim_label} [${sourceText(t.sources)}])` })])) : null);
     list.append(el("li", { class: c.red_flag ? "flagged" : null, "data-iri": c.iri },
       el("div", { class: "cause" }, el("strong", { text: c.label }),
-        ` score ${n(c.score)} = support ${n(c.support)} − against ${n(c.against)}`,
+        ` score ${n(c.score)} = support ${n(c.support)} − against ${n(c.against)} + base rate ${n(c.base_rate.points)}`,
         c.categories.length ? el("span", { class: "cat", text: ` · ${c.categories.map((x) => x.label).join(", ")}` }) : null,
         c.red_flag ? el("span", { class: "flag", text: " RED FLAG: urgent work-up" }) : null),
       reasons));
@@ -272,7 +288,7 @@ class CaseTab {
     let result = null;
     const req = this.request();
     if (req.findings.length || req.context.length) {
-      try { result = this.dx.run(req); } catch (e) {
+      try { result = this.dx.rank(req); } catch (e) {
         if (e.name !== "InputError") throw e;
         $("dx-ranking").replaceChildren(el("p", { class: "hint", text: e.message }));
       }
@@ -300,7 +316,7 @@ function checkView(result, add) {
   if (!result.check_next.length) return el("p", { class: "hint", text: "Nothing splits the leading causes." });
   return el("ul", { class: "check" }, result.check_next.map((item) => el("li", {},
     el("strong", { text: item.label || curie(item.feature) }), ": ",
-    item.points_to.map((p) => `${p.strength} for ${p.label}`).join("; "), " ",
+    item.points_to.map((p) => `${p.frequency} in ${p.label}`).join("; "), " ",
     add ? el("span", { class: "nowrap" },
       el("button", { type: "button", text: "found", "aria-label": `${item.label}: found`,
                      on: { click: () => add(item.label, "finding") } }), " ",
@@ -516,7 +532,7 @@ class CasesTab {
   step() {
     const c = this.current();
     const given = this.steps.slice(0, this.shown);
-    const result = this.dx.run(requestOf(given));
+    const result = this.dx.rank(requestOf(given));
     const last = this.shown >= this.steps.length;
     const next = last
       ? el("button", { type: "button", id: "walk-next", text: "Show the summary", on: { click: () => this.summary(result) } })
@@ -542,6 +558,7 @@ class CasesTab {
       el("p", {}, el("strong", { text: "Leading cause category: " }), `${top ? top.label : "none"}; leading condition: `,
          `${result.conditions[0] ? result.conditions[0].label : "none"}.`),
       c.expected_first ? el("p", {}, el("strong", { text: "The case suite expects: " }), `${c.expected_first}${c.why ? ` — ${c.why}` : ""}.`) : "",
+      (c.seed_facts || []).length ? el("p", {}, el("strong", { text: "The seeds' facts behind it: " }), c.seed_facts.join("; ")) : "",
       redFlagsView(result),
       el("h3", { text: "The claims behind the leading causes" }), claimList(result),
       el("button", { type: "button", id: "walk-again", text: "Walk this case again", on: { click: () => this.start() } }));
@@ -552,7 +569,7 @@ class CasesTab {
   /* quiz questions generated from the graph: which cause fits (distractors: the conditions the sources say
      to tell it apart from, then the next ranked), and what tells the leader from one of those */
   quizQuestions() {
-    const result = this.dx.run(requestOf(caseSteps(this.current())));
+    const result = this.dx.rank(requestOf(caseSteps(this.current())));
     const lead = result.conditions[0];
     if (!lead) return [];
     const distractors = [];
@@ -620,7 +637,7 @@ window.bmlkg = {
   ready: started.then(() => true),
   async differential(request = {}) {
     const { dx } = await started;
-    return dx.run({ findings: request.findings, context: request.context, absent: request.absent });
+    return dx.rank({ findings: request.findings, context: request.context, absent: request.absent });
   },
   async query(name, params = {}) {
     const { engine } = await started;
