@@ -99,6 +99,17 @@ def test_differential_equals_the_cli_for_every_case(visit, kg):
     assert any(u["suggestions"] for u in _cli_json(kg, EXTRA_REQUESTS[0])["unresolved"])
 
 
+def test_every_case_is_drawn_with_its_text_twin(visit):
+    """Each case of the suite put into the Differential tab: ranked, drawn, and its text twin lists every node."""
+    page = visit["page"]
+    for case in classroom.case_suite():
+        request = {k: case.get(k, []) for k in ("findings", "context", "absent")}
+        page.evaluate("(r) => window.bmlkg.show(r)", request)
+        drawn = page.evaluate("document.getElementById('dx-graph').network.body.nodeIndices.length")
+        rows = page.evaluate("document.querySelectorAll('#dx-twin table:first-of-type tbody tr').length")
+        assert drawn == rows > 1, case["id"]
+
+
 def test_differential_refuses_what_the_cli_refuses(visit, kg):
     """Nothing present understood: the promise rejects with the command line's one-line message."""
     from bmlkg import InputError

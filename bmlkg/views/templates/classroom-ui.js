@@ -116,7 +116,7 @@ function caseGraph(result) {
   for (const item of result.check_next) {
     const pointed = item.points_to.filter((p) => shownIds.has(p.condition));
     if (!pointed.length) continue;
-    checks.push({ id: item.feature, label: item.label || curie(item.feature), group: "check-next",
+    if (!shownIds.has(item.feature)) checks.push({ id: item.feature, label: item.label || curie(item.feature), group: "check-next",
       tooltip: [item.label, `Check next: points to ${item.n_candidates} of the ${item.of} leading causes`,
                 ...item.points_to.map((p) => `• ${p.label} (${p.frequency})`)].join("\n") });
     for (const p of pointed) edges.push({ source: p.condition, target: item.feature, colour: "#B35806", dashes: true,
