@@ -119,6 +119,15 @@ def rows_by_value(result, query) -> list[str]:
     return sorted(json.dumps(_canonical(k)) for k in result.comparable())
 
 
+#: Queries that stop the engine's server process itself (every later query would then see "connection
+#: refused"): recorded as known failures and not sent, so the rest of the library is still compared.
+SERVER_KILLERS: dict[str, dict[str, str]] = {"virtuoso": {
+    "dx-links": "the Virtuoso 7.2.5 server process exits while evaluating it (seen with the text as merged from "
+                "the differential work and after its evoking-strength rewrite; reduction not made); the same "
+                "query runs on Oxigraph, rdflib and Jena",
+}}
+
+
 def known(query, engine: str) -> str | None:
     reasons = dict(query.known_failures)
     reasons.update({n: why for n, why in DX_KNOWN.get(engine, {}).items() if n == query.name})
@@ -130,6 +139,9 @@ def params_for(engine: str):
     for q in CATALOGUE:
         why = known(q, engine)
         marks = [pytest.mark.xfail(strict=True, reason=f"known {engine} failure: {why}")] if why else []
+        killer = SERVER_KILLERS.get(engine, {}).get(q.name)
+        if killer:
+            marks = [pytest.mark.xfail(run=False, reason=f"known {engine} failure, not sent: {killer}")]
         out.append(pytest.param(q, id=q.name, marks=marks))
     return out
 
