@@ -577,7 +577,9 @@ def test_oxigraph_and_rdflib_give_the_same_rows(kg, query):
     """Compared by value in order: numbers numerically (6.00 = 6), GROUP_CONCAT parts sorted by the library."""
     params = lib.example_params(query)
     ox_result = lib.run(kg, query.name, params, engine="oxigraph")
-    rdf_result = lib.run(kg, query.name, params, engine="rdflib", timeout=180)
+    # a guard against a hang, not a speed check (speed is `make bench`): rdflib takes about two minutes for
+    # dangling-iri-violation on the curated graph on a 2-core machine, more when the machine is shared
+    rdf_result = lib.run(kg, query.name, params, engine="rdflib", timeout=600)
     assert ox_result.variables == rdf_result.variables
     assert ox_result.comparable() == rdf_result.comparable()
 
