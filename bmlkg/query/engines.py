@@ -304,26 +304,35 @@ def select_oxigraph(store: ox.Store, text: str, max_rows: int | None = None) -> 
         if isinstance(answer, ox.QueryBoolean):
             return Result(boolean=bool(answer))
         if isinstance(answer, ox.QueryTriples):
-            rows = []
-            for t in answer:
-                cap.tick()
-                rows.append(tuple(cell_from_oxigraph(x) for x in (t.subject, t.predicate, t.object)))
-            return triples_result(rows)
-        names = [v.value for v in answer.variables]
-        bindings = []
-        for solution in answer:
-            cap.tick()
-            row = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = cell_from_oxigraph(value)
-            bindings.append(row)
-        return Result(variables=names, bindings=bindings)
+            return _triples(((t.subject, t.predicate, t.object) for t in answer), cell_from_oxigraph, cap)
+        return _solutions([v.value for v in answer.variables], answer, cell_from_oxigraph, cap)
     except SyntaxError as exc:
         raise InputError(f"SPARQL syntax error: {_first_line(exc)}") from None
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryError(f"query failed in Oxigraph: {_first_line(exc)}") from None
+
+
+def _triples(triples, cell, cap: "RowCap") -> Result:
+    """A graph answer (CONSTRUCT/DESCRIBE) as rows, each engine's terms turned into cells by ``cell``."""
+    rows = []
+    for t in triples:
+        cap.tick()
+        rows.append(tuple(cell(x) for x in t))
+    return triples_result(rows)
+
+
+def _solutions(names: list[str], solutions, cell, cap: "RowCap") -> Result:
+    """A SELECT answer as rows (unbound variables left out), each engine's terms turned into cells by ``cell``."""
+    bindings = []
+    for solution in solutions:
+        cap.tick()
+        row = {}
+        for name in names:
+            value = solution[name]
+            if value is not None:
+                row[name] = cell(value)
+        bindings.append(row)
+    return Result(variables=names, bindings=bindings)
 
 
 def _cell_rdflib(term) -> Cell:
@@ -359,22 +368,8 @@ def select_rdflib(graph, text: str, max_rows: int | None = None) -> Result:
         if answer.type == "ASK":
             return Result(boolean=bool(answer.askAnswer))
         if answer.type in ("CONSTRUCT", "DESCRIBE"):
-            rows = []
-            for t in answer.graph:
-                cap.tick()
-                rows.append(tuple(_cell_rdflib(x) for x in t))
-            return triples_result(rows)
-        names = [str(v) for v in answer.vars]
-        bindings = []
-        for solution in answer:
-            cap.tick()
-            row = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = _cell_rdflib(value)
-            bindings.append(row)
-        return Result(variables=names, bindings=bindings)
+            return _triples(answer.graph, _cell_rdflib, cap)
+        return _solutions([str(v) for v in answer.vars], answer, _cell_rdflib, cap)
     except BmlkgError:
         raise
     except RecursionError:
