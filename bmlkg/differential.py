@@ -24,6 +24,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+from .query.engines import get_query
 from .query.rows import Source, claim_sources, run
 from .store.constants import ONTOLOGY_DIR
 from .store.errors import InputError
@@ -439,6 +440,20 @@ def _unresolved_text(u: Unresolved) -> str:
 
 
 # -- the differential --------------------------------------------------------------------------------
+def rank_bound() -> int:
+    """The LIMIT inside dx-rank-causes: far above any candidate list, a hint to Oxigraph's planner."""
+    found = re.findall(r"^\s*LIMIT\s+(\d+)", get_query("dx-rank-causes").text, re.MULTILINE)
+    return int(found[0]) if found else 0
+
+
+def _refuse_bound(rows: list) -> None:
+    """An answer that reaches the bound may be cut short: refused, never shown as complete."""
+    bound = rank_bound()
+    if bound and len(rows) >= bound:
+        raise InputError(f"differential: the inputs reach {len(rows):,} candidate causes, the most dx-rank-causes "
+                         f"returns ({bound:,}); give more specific findings")
+
+
 def differential(kg, findings, context=(), absent=(), *, top: int | None = None,
                  strict: bool = False) -> DifferentialResult:
     """Rank the causes that explain ``findings`` in ``context``, with ``absent`` findings counting against.
@@ -461,6 +476,7 @@ def differential(kg, findings, context=(), absent=(), *, top: int | None = None,
     age = person["age"] or [None, None]
     params = {"input": present, "absent": missing, "ageLow": age[0], "ageHigh": age[1], "sex": person["sex"]}
     rows = run(kg, "dx-rank-causes", **params)
+    _refuse_bound(rows)
     facts = {r["cause"]: r for r in run(kg, "dx-cause-facts", cause=[r["condition"] for r in rows])} if rows else {}
     for row in rows:                 # categories and red flags of each candidate (dx-cause-facts)
         fact = facts.get(row["condition"], {})

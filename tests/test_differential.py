@@ -397,3 +397,21 @@ def test_known_name_starting_like_a_negation_is_taken_as_it_stands(kg):
     as_typed, negated = r.inputs[1], r.inputs[2]
     assert as_typed.present and as_typed.terms[0].match == "hasExactSynonym"
     assert not negated.present and negated.terms[0].iri == B + "RecentKneeInjury"
+
+
+def test_rank_bound_is_the_query_limit_and_far_above_a_candidate_list():
+    from bmlkg.differential import rank_bound
+    from bmlkg.query.engines import get_query
+
+    assert rank_bound() >= 100_000
+    assert f"LIMIT {rank_bound()}" in get_query("dx-rank-causes").text
+
+
+def test_answer_reaching_the_rank_bound_is_refused_not_shown(kg, monkeypatch):
+    import bmlkg.differential as dx
+
+    full = dx.differential(kg, ["bone marrow oedema"])
+    assert len(full.conditions) > 2
+    monkeypatch.setattr(dx, "rank_bound", lambda: 2)
+    with pytest.raises(bmlkg.InputError, match="candidate causes"):
+        dx.differential(kg, ["bone marrow oedema"])
