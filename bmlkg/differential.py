@@ -20,6 +20,7 @@ the same ranking and the same numbers.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -440,8 +441,9 @@ def _unresolved_text(u: Unresolved) -> str:
 
 
 # -- the differential --------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
 def rank_bound() -> int:
-    """The LIMIT inside dx-rank-causes: far above any candidate list, a hint to Oxigraph's planner."""
+    """The LIMIT inside dx-rank-causes: far above any candidate list, a hint to Oxigraph's planner (read once)."""
     found = re.findall(r"^\s*LIMIT\s+(\d+)", get_query("dx-rank-causes").text, re.MULTILINE)
     return int(found[0]) if found else 0
 
