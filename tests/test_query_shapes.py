@@ -32,8 +32,6 @@ LIBRARY = [q for q in lib.catalogue() if "qc" not in q.tags]
 KEPT = {
     "cq-sources": "lists every source with its claims (paged); the per-row form measured no faster "
                   "(10.6 s against 10.5 s a page): sorting the 458,000 rows is the cost",
-    "cq-low-certainty-treatments": "a per-treatment aggregate over the whole graph (paged); folding the reported "
-                                   "certainties into one aggregate made Virtuoso drop a treatment's row",
     "cq-variance-explained": "7.9 ms as it stands; the per-row form gives 4 rows instead of 2 on Virtuoso 7.2.5",
 }
 
