@@ -75,8 +75,12 @@ def test_query_text_is_self_contained_and_ordered(query):
     assert check_read_only(query.text) == "SELECT"
     assert has_order_by(query.text), f"{query.path}: results must be ordered (ORDER BY)"
     for p in query.params:
-        if p.name in PAGE_PARAMS:  # paging sets the final LIMIT / OFFSET, whose numbers are the default page
-            assert p.name in slice_spans(query.text), f"{query.path}: {p.name} needs a final '{p.name.upper()} n'"
+        if p.name in PAGE_PARAMS:  # paging sets the last LIMIT / OFFSET, whose numbers are the default page
+            spans = slice_spans(query.text)
+            assert p.name in spans, f"{query.path}: {p.name} needs a '{p.name.upper()} n' clause"
+            if {"limit", "offset"} <= spans.keys():  # one clause: OFFSET right after the LIMIT it pages with
+                between = query.text[spans["limit"][1]:spans["offset"][0]]
+                assert between.split() == ["OFFSET"], f"{query.path}: the last LIMIT and OFFSET must be one clause"
             continue
         assert values_blocks(query.text, p.name), f"{query.path}: no 'VALUES ?{p.name} {{ … }}' block"
 

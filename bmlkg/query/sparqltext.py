@@ -268,12 +268,16 @@ PAGE_PARAMS = ("limit", "offset")
 
 
 def slice_spans(text: str) -> dict[str, tuple[int, int]]:
-    """Character spans of the numbers after the query's final ``LIMIT`` and ``OFFSET`` keywords (top level:
-    after the last closing brace), keyed ``limit`` / ``offset``."""
+    """Character spans of the numbers after the query's last ``LIMIT`` and last ``OFFSET`` keywords, keyed
+    ``limit`` / ``offset``.
+
+    That is the final clause of the query, or, in a query that pages the keys of its rows in a sub-SELECT and
+    adds their details after it (``{ SELECT ?claim … ORDER BY … LIMIT 1000 OFFSET 0 } OPTIONAL { … }``, with no
+    clause of its own), the sub-SELECT's clause.
+    """
     tokens = tokenize(text)
-    last_brace = max((i for i, t in enumerate(tokens) if t.text == "}"), default=-1)
     spans: dict[str, tuple[int, int]] = {}
-    for i in range(last_brace + 1, len(tokens) - 1):
+    for i in range(len(tokens) - 1):
         word = tokens[i].text.upper() if tokens[i].kind == "WORD" else ""
         if word in ("LIMIT", "OFFSET") and tokens[i + 1].kind == "NUMBER":
             number = tokens[i + 1]
@@ -282,12 +286,13 @@ def slice_spans(text: str) -> dict[str, tuple[int, int]]:
 
 
 def bind_slice(text: str, name: str, value: int) -> str:
-    """Set the number of the query's final ``LIMIT`` (``name="limit"``) or ``OFFSET`` clause to ``value``."""
+    """Set the number of the query's last ``LIMIT`` (``name="limit"``) or ``OFFSET`` clause to ``value``
+    (see :func:`slice_spans`)."""
     if name not in PAGE_PARAMS:
         raise InputError(f"not a paging parameter: {name!r}")
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InputError(f"parameter {name}: expected a whole number of rows, 0 or more, not {value!r}")
     span = slice_spans(text).get(name)
     if span is None:
-        raise InputError(f"query has no final '{name.upper()} n' clause for parameter {name!r}")
+        raise InputError(f"query has no '{name.upper()} n' clause for parameter {name!r}")
     return text[:span[0]] + str(value) + text[span[1]:]
