@@ -143,3 +143,32 @@ def test_merge_scale_is_reported_beside_scale_1():
     assert "| hpo merge | 400,000 |" in text
     assert "| `a` | 2.00 / 100 (1) | 30.00 / 600 (1) | 15.0× |" in text
     assert "| `b` | 1.00 / 3.00 (1) | >10,000 / 90.00 (–) | >10000× |" in text
+
+
+def test_a_guarded_first_run_is_never_the_timing():
+    """The forked guard run of a slow query is not its figure: an in-process run is timed after it."""
+    from benchmarks.scales import time_queries
+    from bmlkg.query.results import Result
+
+    calls = []
+
+    def run_one(text):
+        calls.append("in-process")
+        return Result(variables=["x"], bindings=[])
+
+    def guard(work, cap_s):
+        calls.append("guard")
+        import time as _time
+        _time.sleep(0.05)  # longer than the budget below: the old rule made this run the one timing
+        return work()
+
+    figures, _rows = time_queries(run_one, {"q": "SELECT * WHERE {}"}, reps=3, warmup=True, cap_s=None,
+                                  budget_s=0.01, first_guard=guard)
+    assert calls == ["guard", "in-process", "in-process"]  # the guard (which ran the query once), then one timing
+    assert figures["q"]["runs"] == 1 and figures["q"]["median"] < 50
+
+    calls.clear()  # unguarded (rdflib): a slow first run is the timing, as before
+    figures, _rows = time_queries(lambda text: (calls.append("in-process"), __import__("time").sleep(0.05),
+                                                Result(variables=["x"], bindings=[]))[2],
+                                  {"q": "SELECT * WHERE {}"}, reps=3, warmup=True, cap_s=None, budget_s=0.01)
+    assert calls == ["in-process"] and figures["q"]["runs"] == 1 and figures["q"]["median"] >= 50
