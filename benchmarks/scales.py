@@ -92,7 +92,8 @@ def time_queries(run_one, texts: dict[str, str], reps: int, warmup: bool, cap_s:
 
     A slow query gets fewer timed runs (as many as fit in ``budget_s``, at least one); a query that runs
     past ``cap_s`` is stopped and reported as capped; queries named in ``skip`` are not run (the reason is
-    reported). A first run longer than ``budget_s`` is itself the one timing. ``first_guard(work, cap_s)`` runs the first run when the engine cannot be stopped by a signal
+    reported). An unguarded first run longer than ``budget_s`` is itself the one timing. ``first_guard(work, cap_s)``
+    runs the first run when the engine cannot be stopped by a signal
     (Oxigraph evaluates in native code): it must raise :class:`Capped` at the cap. A guarded first run is never
     a timing: it runs in a forked worker, whose fork and copy-on-write page faults are no part of the query
     (measured at x1000: 240 ms for a query that reads nothing, twice the in-process time for a page query), so at

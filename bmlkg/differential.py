@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 from .query.engines import get_query
 from .query.rows import Source, claim_sources, run
+from .query.sparqltext import slice_spans
 from .store.constants import ONTOLOGY_DIR
 from .store.errors import InputError
 from .store.graph import normalise
@@ -444,8 +445,9 @@ def _unresolved_text(u: Unresolved) -> str:
 @functools.lru_cache(maxsize=1)
 def rank_bound() -> int:
     """The LIMIT inside dx-rank-causes: far above any candidate list, a hint to Oxigraph's planner (read once)."""
-    found = re.findall(r"^\s*LIMIT\s+(\d+)", get_query("dx-rank-causes").text, re.MULTILINE)
-    return int(found[0]) if found else 0
+    text = get_query("dx-rank-causes").text
+    span = slice_spans(text).get("limit")  # the query's one LIMIT, found by the SPARQL tokenizer (not in comments)
+    return int(text[span[0]:span[1]]) if span else 0
 
 
 def _refuse_bound(rows: list) -> None:

@@ -147,19 +147,21 @@ def test_merge_scale_is_reported_beside_scale_1():
 
 def test_a_guarded_first_run_is_never_the_timing():
     """The forked guard run of a slow query is not its figure: an in-process run is timed after it."""
+    import time
+
     from benchmarks.scales import time_queries
     from bmlkg.query.results import Result
 
     calls = []
 
-    def run_one(text):
+    def run_one(text, delay=0.0):
         calls.append("in-process")
+        time.sleep(delay)
         return Result(variables=["x"], bindings=[])
 
     def guard(work, cap_s):
         calls.append("guard")
-        import time as _time
-        _time.sleep(0.05)  # longer than the budget below: the old rule made this run the one timing
+        time.sleep(0.05)  # longer than the budget below: the old rule made this run the one timing
         return work()
 
     figures, _rows = time_queries(run_one, {"q": "SELECT * WHERE {}"}, reps=3, warmup=True, cap_s=None,
@@ -168,7 +170,6 @@ def test_a_guarded_first_run_is_never_the_timing():
     assert figures["q"]["runs"] == 1 and figures["q"]["median"] < 50
 
     calls.clear()  # unguarded (rdflib): a slow first run is the timing, as before
-    figures, _rows = time_queries(lambda text: (calls.append("in-process"), __import__("time").sleep(0.05),
-                                                Result(variables=["x"], bindings=[]))[2],
-                                  {"q": "SELECT * WHERE {}"}, reps=3, warmup=True, cap_s=None, budget_s=0.01)
+    figures, _rows = time_queries(lambda text: run_one(text, delay=0.05), {"q": "SELECT * WHERE {}"}, reps=3,
+                                  warmup=True, cap_s=None, budget_s=0.01)
     assert calls == ["in-process"] and figures["q"]["runs"] == 1 and figures["q"]["median"] >= 50

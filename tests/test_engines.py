@@ -454,6 +454,8 @@ def test_virtuoso_answers_exists_in_bind_as_a_boolean_once_cast(kg, virtuoso, ke
     text = _reduction(key).replace("BIND(NOT EXISTS", "BIND(xsd:boolean(NOT EXISTS").replace("BIND(EXISTS", "BIND(xsd:boolean(EXISTS")
     text = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n" + text.replace("} AS ?", "}) AS ?")
     assert "xsd:boolean(" in text
+    for name in ("dx-cause-facts", "dx-demographic-context"):  # the queries that rely on it use it
+        assert "BIND(xsd:boolean(" in lib.get_query(name).text, name
     expected = lib.run_sparql(kg, _reduction(key)).rows()
     assert lib.run_sparql(kg, text).rows() == expected
     assert select_remote(virtuoso, text, timeout=60).rows() == expected
